@@ -1,0 +1,50 @@
+# Thin wrapper around CMake. `make test` installs missing Debian build
+# dependencies, then builds and runs the whole ctest suite twice: a normal
+# -Werror build and an AddressSanitizer+UndefinedBehaviorSanitizer build.
+DEB_DEPS := cmake make gcc pkg-config libev-dev libcmocka-dev uthash-dev
+BUILD    ?= build
+JOBS     ?= $(shell nproc)
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build build-asan test test-release test-asan run bench clean install format
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROUPE_WERROR=ON
+	cmake --build $(BUILD)/release -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DTROUPE_WERROR=ON \
+	      -DTROUPE_SANITIZER="address;undefined" -DTROUPE_BUILD_BENCH=OFF
+	cmake --build $(BUILD)/asan -j $(JOBS)
+
+test-release: build
+	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+test: test-release test-asan
+
+run: build
+	$(BUILD)/release/examples/pingpong
+
+bench: build
+	bench/run.sh $(BUILD)/release
+
+install: build
+	cmake --install $(BUILD)/release
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,53 @@
+/* actors/slots.c: the actor table. Refs are (slot, generation) pairs
+ * resolved here, never pointers (nng's "identifiers wrapped in a structure").
+ * Slots live in fixed-size chunks that are only ever added, so a foreign
+ * thread may read a slot at any time; the generation in the slot's word
+ * tells it whether the slot still holds the actor its ref names.
+ * Allocation and release: scheduler thread. */
+#include <stdlib.h>
+
+#include "runtime/internal.h"
+
+#define TR__NO_SLOT UINT32_MAX
+
+tr__slot_t *tr__slot_get(tr_runtime_t *rt, uint32_t idx) {
+    uint32_t chunk = idx / TR__SLOT_CHUNK;
+    if (chunk >= TR__SLOT_CHUNKS) return NULL;
+    tr__slot_t *c = atomic_load_explicit(&rt->slot_chunks[chunk], memory_order_acquire);
+    return c ? &c[idx % TR__SLOT_CHUNK] : NULL;
+}
+
+int tr__slot_alloc(tr_runtime_t *rt, uint32_t *idx) {
+    if (rt->slot_free == TR__NO_SLOT) {
+        if (rt->slot_nchunks == TR__SLOT_CHUNKS) return TR_ENOMEM;
+        tr__slot_t *c = calloc(TR__SLOT_CHUNK, sizeof(*c));
+        if (!c) return TR_ENOMEM;
+        uint32_t base = rt->slot_nchunks * TR__SLOT_CHUNK;
+        /* free list in ascending order; generation 1 is the first issued */
+        for (uint32_t i = 0; i < TR__SLOT_CHUNK; i++) {
+            atomic_init(&c[i].word, TR__WORD(1, 0));
+            c[i].u.next_free = i + 1 < TR__SLOT_CHUNK ? base + i + 1 : TR__NO_SLOT;
+        }
+        atomic_store_explicit(&rt->slot_chunks[rt->slot_nchunks], c, memory_order_release);
+        rt->slot_nchunks++;
+        rt->slot_free = base;
+    }
+    *idx = rt->slot_free;
+    rt->slot_free = tr__slot_get(rt, *idx)->u.next_free;
+    return 0;
+}
+
+void tr__slot_release(tr_runtime_t *rt, uint32_t idx) {
+    tr__slot_t *sl = tr__slot_get(rt, idx);
+    sl->u.next_free = rt->slot_free;
+    rt->slot_free = idx;
+}
+
+tr__actor_t *tr__actor_get(tr_runtime_t *rt, tr_ref_t ref) {
+    if (TR__UNLIKELY(ref.gen == 0 || ref.sched >= rt->nsched)) return NULL;
+    tr__slot_t *sl = tr__slot_get(rt, ref.slot);
+    if (TR__UNLIKELY(!sl)) return NULL;
+    uint64_t w = atomic_load_explicit(&sl->word, memory_order_relaxed);
+    if (TR__WORD_GEN(w) != ref.gen || !sl->u.actor) return NULL;
+    return sl->u.actor;
+}

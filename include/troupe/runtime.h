@@ -1,0 +1,161 @@
+/* troupe/runtime.h: create, run, embed, shut down and observe a runtime. */
+#ifndef TROUPE_RUNTIME_H
+#define TROUPE_RUNTIME_H
+
+#include <troupe/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ev_loop;
+
+/* Log levels, syslog's numbering (as nng_log and redis serverLog). */
+typedef enum {
+    TR_LOG_ERROR = 3,
+    TR_LOG_WARNING = 4,
+    TR_LOG_NOTICE = 5,
+    TR_LOG_INFO = 6,
+    TR_LOG_DEBUG = 7
+} tr_log_level_t;
+
+/* Logger: receives a formatted line (no trailing newline). Called on the
+ * thread that logs (usually the scheduler thread); must be thread-safe if
+ * several threads may log. */
+typedef void (*tr_log_fn)(void *arg, tr_log_level_t level, const char *line);
+
+/* Watermark events: a mailbox reached its high watermark (high = 1), or fell
+ * back to its low watermark after that (high = 0). Hysteresis: one event per
+ * crossing. Called on the scheduler thread, outside any handler. */
+typedef void (*tr_watermark_fn)(void *arg, tr_ref_t actor, const char *type_name,
+                                uint32_t depth, uint32_t capacity, int high);
+
+/* Runtime options; zero-initialise and set what you need. */
+typedef struct tr_runtime_opts_s {
+    struct ev_loop *loop;      /* attach to this loop (the caller owns and runs it);
+                                  NULL: the runtime creates and owns its own loop */
+    uint32_t mailbox_capacity; /* default per-actor capacity; 0: 1024 */
+    uint32_t batch;            /* messages per actor per turn; 0: 64 */
+    uint32_t pass_budget;      /* actor turns per loop pass before IO/timers are
+                                  polled again; 0: 256 */
+    int handle_signals;        /* 1: SIGINT/SIGTERM start an ordered shutdown */
+    int manual_clock;          /* 1: time only moves with tr_runtime_advance
+                                  (deterministic tests; see testkit.h) */
+    tr_log_level_t log_level;  /* 0: TR_LOG_NOTICE */
+    tr_log_fn log;             /* NULL: one line per message on stderr */
+    void *log_arg;
+    tr_watermark_fn on_watermark;
+    void *watermark_arg;
+} tr_runtime_opts_t;
+
+/* Create a runtime with one scheduler on the calling thread (that thread
+ * becomes the scheduler thread: it must be the one that runs the loop).
+ * `opts` may be NULL; it is copied. Writes the runtime to *out.
+ * Returns 0, TR_EINVAL (NULL out, batch/pass_budget/capacity out of range),
+ * TR_ENOMEM, TR_ESYS (loop creation failed). */
+TR_API int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out);
+
+/* Run the scheduler loop until the runtime stops (tr_runtime_stop, or an
+ * ordered shutdown has stopped every actor). Blocks; scheduler thread only.
+ * With an attached loop, prefer running that loop yourself: the runtime's
+ * watchers live on it. Returns 0, TR_EWRONGTHREAD, TR_ESTOPPED (already
+ * stopped). */
+TR_API int tr_runtime_run(tr_runtime_t *rt);
+
+/* Start an ordered shutdown: every live actor is asked to stop, most
+ * recently spawned first (children before the ones that spawned them);
+ * once none is left tr_runtime_run returns. Safe from any thread and from
+ * signal-watcher context. Returns 0 (also when already shutting down). */
+TR_API int tr_runtime_shutdown(tr_runtime_t *rt);
+
+/* Make tr_runtime_run return after the current pass, leaving actors alive
+ * (tr_runtime_run may be called again). Thread-safe. */
+TR_API void tr_runtime_stop(tr_runtime_t *rt);
+
+/* Destroy the runtime: every remaining actor is stopped (terminate with
+ * TR_STOP_SHUTDOWN, resources released), every pending reply channel
+ * resolves (continuations of dead callers are not run), in-flight messages
+ * become dead letters with destructors run, then all memory is freed and,
+ * if the runtime created its loop, the loop is destroyed. Scheduler thread,
+ * not from inside a handler, with no foreign thread still sending.
+ * NULL is accepted. */
+TR_API void tr_runtime_destroy(tr_runtime_t *rt);
+
+/* The scheduler loop (the attached one, or the runtime's own). */
+TR_API struct ev_loop *tr_runtime_loop(tr_runtime_t *rt);
+
+/* One non-blocking pass: drain the foreign inbox, fire due timers, poll IO
+ * once without waiting and run up to pass_budget actor turns. Returns the
+ * number of messages handled in the pass (>= 0) or TR_EWRONGTHREAD. */
+TR_API int tr_runtime_poll(tr_runtime_t *rt);
+
+/* Poll until no actor has work and the inbox is empty (timers in the future
+ * and idle fds do not count). Returns the number of messages handled, or
+ * TR_EWRONGTHREAD. Blocks only while the runtime is busy. */
+TR_API int64_t tr_runtime_run_until_idle(tr_runtime_t *rt);
+
+/* Run the loop (blocking in libev when idle, so foreign-thread sends wake
+ * it) until pred(arg) returns nonzero; pred is checked after every pass.
+ * Returns 0, TR_EWRONGTHREAD, or TR_ESTOPPED if the runtime stopped first. */
+TR_API int tr_runtime_run_until(tr_runtime_t *rt, int (*pred)(void *arg), void *arg);
+
+/* Current runtime time in milliseconds (monotonic; under manual_clock the
+ * virtual time, starting at 0). Scheduler thread. */
+TR_API uint64_t tr_runtime_now_ms(tr_runtime_t *rt);
+
+/* Under manual_clock: move virtual time forward by `ms` milliseconds and run
+ * every timer (actor timers, call timeouts) that becomes due, in deadline
+ * order, handling the messages they produce. Returns 0, TR_EINVAL (the
+ * runtime uses the real clock), TR_EWRONGTHREAD. */
+TR_API int tr_runtime_advance(tr_runtime_t *rt, uint64_t ms);
+
+/* Change the log level at run time. Thread-safe. */
+TR_API void tr_runtime_set_log_level(tr_runtime_t *rt, tr_log_level_t level);
+
+/* Log through the runtime's logger if `level` is enabled (checked before
+ * formatting). Thread-safe if the logger is. */
+TR_API void tr_log(tr_runtime_t *rt, tr_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Runtime counters. Every reply channel created resolves exactly once, so
+ * once nothing is pending:
+ *   chan_created == chan_ok + chan_error + chan_timeout + chan_dropped
+ *                 + chan_undelivered + chan_cancelled.
+ * All counts since tr_runtime_create. */
+typedef struct tr_stats_s {
+    uint64_t actors_spawned, actors_stopped, actors_live;
+    uint64_t msgs_sent;        /* accepted into a mailbox (one-way and calls) */
+    uint64_t msgs_handled;     /* handler invocations (incl. continuations) */
+    uint64_t sends_rejected;   /* send calls that returned an error */
+    uint64_t dead_letters;     /* accepted, then discarded: destructor ran */
+    uint64_t drops_newest, drops_oldest; /* discards per overflow policy */
+    uint64_t chan_created;
+    uint64_t chan_ok;          /* replied with a value */
+    uint64_t chan_error;       /* replied with an application error */
+    uint64_t chan_timeout;
+    uint64_t chan_dropped;     /* DropWithoutReport, all reasons */
+    uint64_t chan_undelivered; /* target dead / full / no handler after queueing */
+    uint64_t chan_cancelled;   /* caller stopped (or runtime destroyed) first */
+    uint64_t chan_pending;     /* created - resolved */
+    uint64_t late_replies;     /* replies to channels already resolved */
+    uint64_t conts_cancelled;  /* continuations not run because the caller died */
+    uint64_t watermark_high, watermark_low;
+    uint64_t inbox_wakeups;    /* ev_async wake-ups sent by foreign threads */
+    uint64_t loop_passes;
+} tr_stats_t;
+
+/* Fill *out with a snapshot of the counters. Thread-safe (relaxed atomic
+ * reads: each counter is exact, the set is not one instant). Returns 0 or
+ * TR_EINVAL. */
+TR_API int tr_runtime_stats(tr_runtime_t *rt, tr_stats_t *out);
+
+/* Walk every internal invariant (slot table, mailboxes, run queue, channel
+ * lists, counters) and abort with a message on the first violation: for
+ * our bugs, like libev's ev_verify. Scheduler thread, outside handlers.
+ * Returns the number of live actors checked. */
+TR_API int64_t tr_runtime_verify(tr_runtime_t *rt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TROUPE_RUNTIME_H */

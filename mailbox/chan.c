@@ -1,0 +1,307 @@
+/* mailbox/chan.c: one-shot reply channels. A channel is a request in
+ * libuv's sense: created by a call, completed exactly once (value, error,
+ * timeout, DropWithoutReport, undeliverable, or cancelled because the caller
+ * died), never closed by the user. Channels live in the caller's scheduler
+ * table, addressed by (index, generation) so a stale answer is detected and
+ * counted as a late reply instead of touching reused memory. A resolved
+ * channel becomes the continuation message itself: it is queued on the
+ * caller's reply lane, so resolution allocates nothing.
+ * Scheduler thread only, except the sync waiter handshake (mutex/condvar). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/internal.h"
+
+#define TR__CHAN_CHUNK 1024u
+#define TR__NO_CHAN UINT32_MAX
+
+static tr__chan_t *chan_at(tr__sched_t *s, uint32_t idx) {
+    return &s->chan_chunks[idx / TR__CHAN_CHUNK][idx % TR__CHAN_CHUNK];
+}
+
+tr__chan_t *tr__chan_new(tr__sched_t *s) {
+    if (s->chan_free == TR__NO_CHAN) {
+        tr__chan_t **nc = realloc(s->chan_chunks, (s->chan_nchunks + 1) * sizeof(*nc));
+        if (!nc) return NULL;
+        s->chan_chunks = nc;
+        tr__chan_t *chunk = calloc(TR__CHAN_CHUNK, sizeof(*chunk));
+        if (!chunk) return NULL;
+        uint32_t base = s->chan_nchunks * TR__CHAN_CHUNK;
+        for (uint32_t i = 0; i < TR__CHAN_CHUNK; i++) {
+            chunk[i].idx = base + i;
+            chunk[i].gen = 1;
+            chunk[i].timer.heap_idx = UINT32_MAX;
+            chunk[i].timer.kind = TR__TM_CALL;
+            chunk[i].next = i + 1 < TR__CHAN_CHUNK ? &chunk[i + 1] : NULL;
+        }
+        nc[s->chan_nchunks++] = chunk;
+        s->chan_free = base;
+    }
+    tr__chan_t *c = chan_at(s, s->chan_free);
+    s->chan_free = c->next ? c->next->idx : TR__NO_CHAN;
+    c->state = TR__CH_PENDING;
+    c->prev = c->next = NULL;
+    c->caller = c->callee = TR_REF_NONE;
+    c->caller_actor = NULL;
+    c->sync = NULL;
+    c->cont = NULL;
+    c->cookie = NULL;
+    c->created_ms = tr__now_ms(s);
+    memset(&c->res, 0, sizeof(c->res));
+    s->chan_count++;
+    return c;
+}
+
+tr__chan_t *tr__chan_lookup(tr__sched_t *s, uint32_t idx, uint32_t gen) {
+    if (idx / TR__CHAN_CHUNK >= s->chan_nchunks) return NULL;
+    tr__chan_t *c = chan_at(s, idx);
+    return c->gen == gen && c->state == TR__CH_PENDING ? c : NULL;
+}
+
+void tr__chan_release(tr__sched_t *s, tr__chan_t *c) {
+    free(c->res.heap_);
+    c->res.heap_ = NULL;
+    c->state = TR__CH_FREE;
+    if (++c->gen == 0) c->gen = 1;
+    c->next = s->chan_free == TR__NO_CHAN ? NULL : chan_at(s, s->chan_free);
+    s->chan_free = c->idx;
+    s->chan_count--;
+}
+
+void tr__chan_free_all(tr__sched_t *s) {
+    for (uint32_t i = 0; i < s->chan_nchunks; i++) {
+        for (uint32_t j = 0; j < TR__CHAN_CHUNK; j++) free(s->chan_chunks[i][j].res.heap_);
+        free(s->chan_chunks[i]);
+    }
+    free(s->chan_chunks);
+    s->chan_chunks = NULL;
+    s->chan_nchunks = 0;
+    s->chan_free = TR__NO_CHAN;
+}
+
+static void unlink_pending(tr__chan_t *c) {
+    tr__actor_t *a = c->caller_actor;
+    if (!a) return;
+    if (c->prev) c->prev->next = c->next;
+    else a->calls = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* Store the outcome in `res`: the payload inline in `inl` when it fits and
+ * `heap_ok` is false, else with a user-supplied detail in one heap block.
+ * Static (runtime) details are kept as pointers. Returns false on OOM. */
+static bool fill_result(tr_result_t *res, unsigned char *inl, const void *data, size_t len,
+                        const char *detail, bool detail_static, bool force_heap) {
+    size_t dlen = detail && !detail_static ? strlen(detail) + 1 : 0;
+    bool data_heap = len && (force_heap || len > TR_INLINE_MAX);
+    res->detail = detail_static ? detail : NULL;
+    res->data = NULL;
+    res->len = len;
+    if (data_heap || dlen) {
+        char *p = malloc((data_heap ? len : 0) + dlen);
+        if (!p) return false;
+        res->heap_ = p;
+        if (data_heap) {
+            memcpy(p, data, len);
+            res->data = p;
+            p += len;
+        }
+        if (dlen) {
+            memcpy(p, detail, dlen);
+            res->detail = p;
+        }
+    }
+    if (len && !data_heap) {
+        memcpy(inl, data, len);
+        res->data = inl;
+    }
+    return true;
+}
+
+static void count_outcome(tr__sched_t *s, int status) {
+    switch (status) {
+    case TR_OK: TR__INC(s->c.chan_ok); break;
+    case TR_EREPLY: TR__INC(s->c.chan_error); break;
+    case TR_ETIMEDOUT: TR__INC(s->c.chan_timeout); break;
+    case TR_EDROPPED: TR__INC(s->c.chan_dropped); break;
+    default: TR__INC(s->c.chan_undelivered); break;
+    }
+}
+
+void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
+                      tr_drop_reason_t why, const char *detail, const void *data, size_t len) {
+    TR__ASSERT(c->state == TR__CH_PENDING, "a reply channel resolves exactly once");
+    if (c->timer.heap_idx != UINT32_MAX) tr__heap_remove(s, &c->timer);
+    unlink_pending(c);
+    /* user details (tr_reply_error, tr_reply_drop) are copied; ours are static */
+    bool detail_static = status != TR_EREPLY && why != TR_DROP_RETURNED;
+    if (why == TR_DROP_RETURNED && detail && detail == tr_drop_reason_str(why))
+        detail_static = true;
+    tr_result_t *res = &c->res;
+    if (!fill_result(res, c->inl, data, len, detail, detail_static, c->sync != NULL)) {
+        status = TR_EDROPPED;
+        why = TR_DROP_RETURNED;
+        res->detail = "out of memory while copying the reply";
+        res->data = NULL;
+        res->len = 0;
+        error = 0;
+    }
+    res->status = status;
+    res->error = error;
+    res->drop_reason = status == TR_EDROPPED ? why : TR_DROP_NONE;
+    res->responder = c->callee;
+    if (status == TR_EDROPPED && !res->detail) res->detail = tr_drop_reason_str(why);
+    count_outcome(s, status);
+    if (c->sync) {
+        tr__sync_t *w = c->sync;
+        pthread_mutex_lock(&w->mu);
+        w->res = *res;      /* the waiter takes the heap block */
+        res->heap_ = NULL;
+        w->done = 1;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        tr__chan_release(s, c);
+        return;
+    }
+    tr__actor_t *a = c->caller_actor;
+    c->state = TR__CH_QUEUED;
+    c->next = NULL;
+    if (a->rq_tail) a->rq_tail->next = c;
+    else a->rq_head = c;
+    a->rq_tail = c;
+    if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING | TR__A_DEAD))) tr__schedule(s, a);
+}
+
+void tr__chan_run_cont(tr__sched_t *s, tr__actor_t *a, tr__chan_t *c) {
+    tr_ctx_t saved;
+    tr__ctx_enter(s, a, NULL, &saved);
+    c->cont(&s->ctx, a->state, &c->res, c->cookie);
+    tr__ctx_leave(s, &saved);
+    tr__chan_release(s, c);
+}
+
+void tr__chan_timeout(tr__sched_t *s, tr__chan_t *c) {
+    tr__chan_resolve(s, c, TR_ETIMEDOUT, 0, TR_DROP_NONE, "no reply within the call's timeout",
+                     NULL, 0);
+}
+
+void tr__chan_cancel_actor(tr__sched_t *s, tr__actor_t *a) {
+    while (a->calls) {
+        tr__chan_t *c = a->calls;
+        unlink_pending(c);
+        if (c->timer.heap_idx != UINT32_MAX) tr__heap_remove(s, &c->timer);
+        TR__INC(s->c.chan_cancelled);
+        TR__INC(s->c.conts_cancelled);
+        tr__chan_release(s, c);
+    }
+    while (a->rq_head) {
+        tr__chan_t *c = a->rq_head;
+        a->rq_head = c->next;
+        TR__INC(s->c.conts_cancelled);
+        tr__chan_release(s, c);
+    }
+    a->rq_tail = NULL;
+}
+
+void tr__chan_after_handler(tr__sched_t *s, tr_msg_t *msg) {
+    if (msg->flags_ & (TR__F_REPLIED | TR__F_KEPT)) return;
+    tr__chan_t *c = tr__chan_lookup(s, msg->chan_idx_, msg->chan_gen_);
+    if (c)
+        tr__chan_resolve(s, c, TR_EDROPPED, 0, TR_DROP_RETURNED,
+                         tr_drop_reason_str(TR_DROP_RETURNED), NULL, 0);
+}
+
+/* ---- replies ---- */
+
+static int check_current_call(tr_ctx_t *ctx, const tr_msg_t *msg) {
+    if (!ctx || !ctx->actor || !msg || ctx->msg != msg || !(msg->flags_ & TR__F_CALL))
+        return TR_EINVAL;
+    if (msg->flags_ & (TR__F_REPLIED | TR__F_KEPT)) return TR_EALREADY;
+    return 0;
+}
+
+static int answer(tr__sched_t *s, uint32_t idx, uint32_t gen, int status, int error,
+                  const char *detail, const void *data, size_t len) {
+    tr__chan_t *c = tr__chan_lookup(s, idx, gen);
+    if (!c) {
+        TR__INC(s->c.late_replies);
+        return 0;
+    }
+    tr__chan_resolve(s, c, status, error,
+                     status == TR_EDROPPED ? TR_DROP_RETURNED : TR_DROP_NONE, detail, data, len);
+    if (status == TR_OK && c->res.status != TR_OK) return TR_ENOMEM;
+    return 0;
+}
+
+int tr_reply(tr_ctx_t *ctx, const tr_msg_t *msg, const void *data, size_t len) {
+    int err = check_current_call(ctx, msg);
+    if (err) return err;
+    if (len && !data) return TR_EINVAL;
+    ctx->msg->flags_ |= TR__F_REPLIED;
+    return answer(ctx->s, msg->chan_idx_, msg->chan_gen_, TR_OK, 0, NULL, data, len);
+}
+
+int tr_reply_error(tr_ctx_t *ctx, const tr_msg_t *msg, int error, const char *detail) {
+    int err = check_current_call(ctx, msg);
+    if (err) return err;
+    ctx->msg->flags_ |= TR__F_REPLIED;
+    return answer(ctx->s, msg->chan_idx_, msg->chan_gen_, TR_EREPLY, error, detail, NULL, 0);
+}
+
+tr_reply_t *tr_reply_keep(tr_ctx_t *ctx, const tr_msg_t *msg) {
+    if (check_current_call(ctx, msg)) return NULL;
+    tr__extra_t *x = tr__actor_extra(ctx->actor);
+    tr_reply_t *r = x ? malloc(sizeof(*r)) : NULL;
+    if (!r) return NULL;
+    r->chan_idx = msg->chan_idx_;
+    r->chan_gen = msg->chan_gen_;
+    r->owner = ctx->actor;
+    r->prev = NULL;
+    r->next = x->kept;
+    if (x->kept) x->kept->prev = r;
+    x->kept = r;
+    ctx->msg->flags_ |= TR__F_KEPT;
+    return r;
+}
+
+static void kept_unlink(tr_reply_t *r) {
+    tr__extra_t *x = r->owner->x;
+    if (r->prev) r->prev->next = r->next;
+    else x->kept = r->next;
+    if (r->next) r->next->prev = r->prev;
+}
+
+static int answer_kept(tr_ctx_t *ctx, tr_reply_t *r, int status, int error, const char *detail,
+                       const void *data, size_t len) {
+    if (!ctx || !ctx->actor || !r || r->owner != ctx->actor || (len && !data)) return TR_EINVAL;
+    kept_unlink(r);
+    uint32_t idx = r->chan_idx, gen = r->chan_gen;
+    free(r);
+    return answer(ctx->s, idx, gen, status, error, detail, data, len);
+}
+
+int tr_reply_to(tr_ctx_t *ctx, tr_reply_t *r, const void *data, size_t len) {
+    return answer_kept(ctx, r, TR_OK, 0, NULL, data, len);
+}
+
+int tr_reply_error_to(tr_ctx_t *ctx, tr_reply_t *r, int error, const char *detail) {
+    return answer_kept(ctx, r, TR_EREPLY, error, detail, NULL, 0);
+}
+
+int tr_reply_drop(tr_ctx_t *ctx, tr_reply_t *r, const char *detail) {
+    return answer_kept(ctx, r, TR_EDROPPED, 0,
+                       detail ? detail : tr_drop_reason_str(TR_DROP_RETURNED), NULL, 0);
+}
+
+void tr__kept_drop_all(tr__sched_t *s, tr__actor_t *a, tr_drop_reason_t why) {
+    if (!a->x) return;
+    while (a->x->kept) {
+        tr_reply_t *r = a->x->kept;
+        a->x->kept = r->next;
+        tr__chan_t *c = tr__chan_lookup(s, r->chan_idx, r->chan_gen);
+        if (c)
+            tr__chan_resolve(s, c, TR_EDROPPED, 0, why, tr_drop_reason_str(why), NULL, 0);
+        free(r);
+    }
+}

@@ -1,0 +1,514 @@
+/* mailbox/send.c: the send path. Admission into a bounded mailbox (one CAS
+ * on the target slot's word reserves a place, from any thread), overflow
+ * policies, delivery into the ring, and cross-thread sends through the
+ * scheduler's inbox. Every path either queues the message, tells the sender
+ * (an error code, or a reply channel resolved with an error), or counts a
+ * dead letter and runs the payload destructor: nothing is lost silently. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/internal.h"
+
+/* Reserve one place in `sl` for generation `gen` under capacity `cap`.
+ * Returns 0 (and the new depth), TR_EDEAD, or TR_EFULL. Any thread. */
+static int reserve(tr__slot_t *sl, uint32_t gen, uint32_t cap, uint32_t *depth) {
+    uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
+    for (;;) {
+        if (TR__UNLIKELY(TR__WORD_GEN(w) != gen)) return TR_EDEAD;
+        if (TR__UNLIKELY(TR__WORD_DEPTH(w) >= cap)) return TR_EFULL;
+        if (atomic_compare_exchange_weak_explicit(&sl->word, &w, w + 1, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            *depth = TR__WORD_DEPTH(w) + 1;
+            return 0;
+        }
+    }
+}
+
+/* Reserve on the scheduler thread. The running actor's handled messages are
+ * returned to the word once per turn (sched.c); when the target is that
+ * actor and looks full, return them now so a self-send sees the true depth. */
+static int reserve_local(tr__sched_t *s, tr__actor_t *a, uint32_t *depth) {
+    uint32_t cap = atomic_load_explicit(&a->slot->capacity, memory_order_relaxed);
+    int r = reserve(a->slot, a->ref.gen, cap, depth);
+    if (r == TR_EFULL && s->ctx.actor == a && s->uncounted) {
+        atomic_fetch_sub_explicit(&a->slot->word, s->uncounted, memory_order_release);
+        s->uncounted = 0;
+        r = reserve(a->slot, a->ref.gen, cap, depth);
+    }
+    return r;
+}
+
+static void unreserve(tr__actor_t *a) {
+    atomic_fetch_sub_explicit(&a->slot->word, 1, memory_order_release);
+}
+
+static tr_overflow_t policy_for(tr__slot_t *sl, const tr_handler_t *h) {
+    if (h && h->overflow != TR_OVERFLOW_DEFAULT) return h->overflow;
+    return (tr_overflow_t)atomic_load_explicit(&sl->overflow, memory_order_relaxed);
+}
+
+int tr__check_type(const tr__typeinfo_t *ti, int type, size_t len, const void *data,
+                   const tr_handler_t **out) {
+    if (TR__UNLIKELY(type <= 0 || len > UINT32_MAX || (len && !data))) return TR_EINVAL;
+    const tr_handler_t *h = tr__ti_lookup(ti, type);
+    *out = h;
+    if (TR__UNLIKELY(!h)) return ti->type->default_handler ? 0 : TR_ENOHANDLER;
+    if (TR__UNLIKELY(h->size != TR_SIZE_ANY && h->size != len)) return TR_EINVAL;
+    return 0;
+}
+
+void tr__dead_letter(tr__sched_t *s, tr__env_t *env) {
+    TR__INC(s->c.dead_letters);
+    tr__env_destroy(env);
+}
+
+void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
+                     const char *detail) {
+    if (env->flags & TR__F_CALL) {
+        tr__chan_t *c = tr__chan_lookup(s, env->chan_idx, env->chan_gen);
+        if (c) tr__chan_resolve(s, c, TR_EDROPPED, 0, reason, detail, NULL, 0);
+        tr__env_destroy(env);
+    } else {
+        tr__dead_letter(s, env);
+    }
+}
+
+/* Drop the oldest counted message to make room; false if there is none in
+ * the ring (every counted place is held by in-flight foreign sends). */
+static bool evict_oldest(tr__sched_t *s, tr__actor_t *a) {
+    if (a->ring.count == 0 || (a->ring.buf[a->ring.head].flags & TR__F_NOCAP)) return false;
+    tr__env_t old;
+    tr__ring_pop(&a->ring, &old);
+    TR__INC(s->c.drops_oldest);
+    tr__discard_env(s, &old, TR_DROP_OVERFLOW,
+                    "mailbox full: oldest message dropped (drop_oldest policy)");
+    return true;
+}
+
+/* Queue an admitted env (its place already counted unless NOCAP). */
+static int enqueue(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, uint32_t depth) {
+    if (TR__UNLIKELY(tr__ring_push(&a->ring, env) != 0)) return TR_ENOMEM;
+    TR__INC(s->c.msgs_sent);
+    if (depth) {
+        if (depth > a->high_water) a->high_water = depth;
+        if (TR__UNLIKELY(depth >= a->hi_mark)) tr__wm_check_high(s, a, depth);
+    }
+    if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);
+    return 0;
+}
+
+static uint32_t current_depth(const tr__actor_t *a) {
+    return TR__WORD_DEPTH(atomic_load_explicit(&a->slot->word, memory_order_relaxed));
+}
+
+int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, const tr_handler_t *h,
+                      bool reserved) {
+    uint32_t depth = 0;
+    int r = 0;
+    if (env->flags & TR__F_NOCAP) {
+        depth = 0;
+    } else if (reserved) {
+        depth = current_depth(a);
+    } else {
+        r = reserve_local(s, a, &depth);
+    }
+    if (TR__LIKELY(r == 0)) {
+        if (TR__UNLIKELY(enqueue(s, a, env, depth) != 0)) {
+            if (!(env->flags & TR__F_NOCAP)) unreserve(a);
+            tr__dead_letter(s, env); /* accepted, then lost to OOM: counted */
+            return TR_ENOMEM;
+        }
+        return 0;
+    }
+    if (r == TR_EDEAD) {
+        TR__INC(s->c.sends_rejected);
+        tr__env_destroy(env);
+        return r;
+    }
+    switch (policy_for(a->slot, h)) {
+    case TR_OVERFLOW_DROP_OLDEST:
+        if (evict_oldest(s, a)) {
+            if (enqueue(s, a, env, current_depth(a)) == 0) return 0;
+            unreserve(a); /* the evicted place is gone; keep the word honest */
+            tr__dead_letter(s, env);
+            return TR_ENOMEM;
+        }
+        /* nothing to evict: the newest is dropped */
+        __attribute__((fallthrough));
+    case TR_OVERFLOW_DROP_NEWEST:
+        TR__INC(s->c.drops_newest);
+        tr__dead_letter(s, env);
+        return 0;
+    default:
+        TR__INC(s->c.sends_rejected);
+        tr__env_destroy(env);
+        return TR_EFULL;
+    }
+}
+
+/* ---- one-way sends ---- */
+
+static int send_common(tr__sched_t *s, tr_ref_t sender, tr_ref_t to, int type,
+                       const void *data, size_t len, void *mptr, tr_dtor_fn dtor, bool move) {
+    const tr_handler_t *h = NULL;
+    int err;
+    tr__actor_t *a = tr__actor_get(s->rt, to);
+    if (TR__UNLIKELY(!a)) {
+        err = TR_EDEAD;
+    } else {
+        err = tr__check_type(a->ti, type, len, move ? mptr : data, &h);
+        if (err == TR_ENOHANDLER) TR__INC(s->c.dead_letters);
+    }
+    if (TR__UNLIKELY(err)) {
+        if (move && dtor) dtor(mptr);
+        TR__INC(s->c.sends_rejected);
+        return err;
+    }
+    tr__env_t env;
+    env.type = type;
+    env.flags = 0;
+    env.sender = sender;
+    if (move) {
+        tr__env_set_move(&env, mptr, len, dtor);
+    } else if (TR__UNLIKELY(tr__env_set_copy(&env, data, len) != 0)) {
+        TR__INC(s->c.sends_rejected);
+        return TR_ENOMEM;
+    }
+    return tr__deliver_local(s, a, &env, h, false);
+}
+
+int tr_send(tr_ctx_t *ctx, tr_ref_t to, int type, const void *data, size_t len) {
+    if (TR__UNLIKELY(!ctx || !ctx->actor)) return TR_EWRONGTHREAD;
+    return send_common(ctx->s, ctx->actor->ref, to, type, data, len, NULL, NULL, false);
+}
+
+int tr_send_move(tr_ctx_t *ctx, tr_ref_t to, int type, void *ptr, size_t len, tr_dtor_fn dtor) {
+    if (TR__UNLIKELY(!ctx || !ctx->actor)) {
+        if (dtor) dtor(ptr);
+        return TR_EWRONGTHREAD;
+    }
+    return send_common(ctx->s, ctx->actor->ref, to, type, NULL, len, ptr, dtor, true);
+}
+
+/* A send from a thread that is not the target's scheduler: validate and
+ * reserve against the slot (atomics only), then hand the message to the
+ * scheduler through its inbox. */
+static int foreign_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size_t len,
+                        void *mptr, tr_dtor_fn dtor, bool move) {
+    int err = 0;
+    const tr_handler_t *h = NULL;
+    tr__inode_t *n = NULL;
+    tr__slot_t *sl = to.gen && to.sched < rt->nsched ? tr__slot_get(rt, to.slot) : NULL;
+    tr__typeinfo_t *ti = NULL;
+    if (!sl || TR__WORD_GEN(atomic_load_explicit(&sl->word, memory_order_acquire)) != to.gen ||
+        !(ti = atomic_load_explicit(&sl->ti, memory_order_acquire))) {
+        err = TR_EDEAD;
+        goto fail;
+    }
+    err = tr__check_type(ti, type, len, move ? mptr : data, &h);
+    if (err) {
+        if (err == TR_ENOHANDLER) TR__FADD(rt->fc.dead_letters, 1);
+        goto fail;
+    }
+    n = malloc(sizeof(*n));
+    if (!n) {
+        err = TR_ENOMEM;
+        goto fail;
+    }
+    n->kind = TR__IN_SEND;
+    n->to = to;
+    n->sync = NULL;
+    n->env.type = type;
+    n->env.flags = 0;
+    n->env.sender = TR_REF_NONE;
+    if (move) {
+        tr__env_set_move(&n->env, mptr, len, dtor);
+        move = false; /* the node owns it now */
+    } else if (tr__env_set_copy(&n->env, data, len) != 0) {
+        err = TR_ENOMEM;
+        goto fail;
+    }
+    uint32_t depth;
+    uint32_t cap = atomic_load_explicit(&sl->capacity, memory_order_relaxed);
+    err = reserve(sl, to.gen, cap, &depth);
+    if (err == TR_EFULL) {
+        switch (policy_for(sl, h)) {
+        case TR_OVERFLOW_DROP_OLDEST:
+            n->env.flags |= TR__F_EVICT; /* the scheduler evicts at delivery */
+            err = 0;
+            break;
+        case TR_OVERFLOW_DROP_NEWEST:
+            TR__FADD(rt->fc.drops_newest, 1);
+            TR__FADD(rt->fc.dead_letters, 1);
+            tr__env_destroy(&n->env);
+            free(n);
+            return 0;
+        default:
+            break;
+        }
+    }
+    if (err) {
+        tr__env_destroy(&n->env);
+        goto fail;
+    }
+    tr__sched_t *s = &rt->sched[to.sched];
+    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
+    return 0;
+fail:
+    free(n);
+    if (move && dtor) dtor(mptr);
+    TR__FADD(rt->fc.sends_rejected, 1);
+    return err;
+}
+
+int tr_runtime_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size_t len) {
+    if (!rt) return TR_EINVAL;
+    if (to.sched < rt->nsched && tr__on_sched_thread(&rt->sched[to.sched])) {
+        if (rt->destroying) return TR_ESTOPPED;
+        return send_common(&rt->sched[to.sched], TR_REF_NONE, to, type, data, len, NULL, NULL,
+                           false);
+    }
+    return foreign_send(rt, to, type, data, len, NULL, NULL, false);
+}
+
+int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, size_t len,
+                         tr_dtor_fn dtor) {
+    if (!rt) {
+        if (dtor) dtor(ptr);
+        return TR_EINVAL;
+    }
+    if (to.sched < rt->nsched && tr__on_sched_thread(&rt->sched[to.sched])) {
+        if (rt->destroying) {
+            if (dtor) dtor(ptr);
+            return TR_ESTOPPED;
+        }
+        return send_common(&rt->sched[to.sched], TR_REF_NONE, to, type, NULL, len, ptr, dtor,
+                           true);
+    }
+    return foreign_send(rt, to, type, NULL, len, ptr, dtor, true);
+}
+
+/* ---- calls ---- */
+
+/* Start a call from an actor (`caller`) or a foreign thread (`sync`). Owns
+ * env's payload. For actor callers an error return means nothing was
+ * created; sync callers always learn the outcome through their channel. */
+int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref_t to,
+                   tr__env_t *env, tr_cont_fn cont, void *cookie, uint32_t timeout_ms) {
+    const tr_handler_t *h = NULL;
+    tr__chan_t *c = NULL;
+    uint32_t depth = 0;
+    int err;
+    tr__actor_t *a = tr__actor_get(s->rt, to);
+    if (!a) {
+        err = TR_EDEAD;
+    } else {
+        err = tr__check_type(a->ti, env->type, env->len, tr__env_data(env), &h);
+        if (err == TR_ENOHANDLER) TR__INC(s->c.dead_letters);
+    }
+    if (!err) {
+        err = reserve_local(s, a, &depth);
+        if (err == TR_EFULL) {
+            tr_overflow_t pol = policy_for(a->slot, h);
+            if (pol == TR_OVERFLOW_DROP_OLDEST && evict_oldest(s, a)) {
+                err = 0;
+                depth = current_depth(a);
+            } else if (pol != TR_OVERFLOW_FAIL) {
+                /* dropped as the newest: the caller is told via its channel */
+                c = tr__chan_new(s);
+                if (!c) {
+                    err = TR_ENOMEM;
+                } else {
+                    TR__INC(s->c.chan_created);
+                    TR__INC(s->c.drops_newest);
+                    c->caller = caller ? caller->ref : TR_REF_NONE;
+                    c->caller_actor = caller;
+                    c->sync = sync;
+                    c->callee = to;
+                    c->msg_type = env->type;
+                    c->cont = cont;
+                    c->cookie = cookie;
+                    if (caller) {
+                        c->next = caller->calls;
+                        if (caller->calls) caller->calls->prev = c;
+                        caller->calls = c;
+                    }
+                    tr__env_destroy(env);
+                    tr__chan_resolve(s, c, TR_EDROPPED, 0, TR_DROP_OVERFLOW,
+                                     "mailbox full: request dropped (drop_newest policy)",
+                                     NULL, 0);
+                    return 0;
+                }
+            }
+        }
+    }
+    if (!err) {
+        c = tr__chan_new(s);
+        if (!c) {
+            unreserve(a);
+            err = TR_ENOMEM;
+        }
+    }
+    if (!err && timeout_ms && tr__heap_push(s, &c->timer, tr__now_ms(s) + timeout_ms) != 0) {
+        tr__chan_release(s, c);
+        unreserve(a);
+        err = TR_ENOMEM;
+    }
+    if (!err) {
+        env->flags |= TR__F_CALL;
+        env->chan_idx = c->idx;
+        env->chan_gen = c->gen;
+        if (tr__ring_push(&a->ring, env) != 0) {
+            if (timeout_ms) tr__heap_remove(s, &c->timer);
+            tr__chan_release(s, c);
+            unreserve(a);
+            err = TR_ENOMEM;
+        }
+    }
+    if (err) {
+        tr__env_destroy(env);
+        TR__INC(s->c.sends_rejected);
+        if (!sync) return err;
+        /* a foreign caller learns the outcome through its channel */
+        c = tr__chan_new(s);
+        if (!c) {
+            pthread_mutex_lock(&sync->mu);
+            sync->res.status = TR_ENOMEM;
+            sync->done = 1;
+            pthread_cond_signal(&sync->cv);
+            pthread_mutex_unlock(&sync->mu);
+            return 0;
+        }
+        TR__INC(s->c.chan_created);
+        c->sync = sync;
+        c->callee = to;
+        c->msg_type = env->type;
+        tr__chan_resolve(s, c, err, 0, TR_DROP_NONE, NULL, NULL, 0);
+        return 0;
+    }
+    TR__INC(s->c.chan_created);
+    c->caller = caller ? caller->ref : TR_REF_NONE;
+    c->caller_actor = caller;
+    c->sync = sync;
+    c->callee = to;
+    c->msg_type = env->type;
+    c->cont = cont;
+    c->cookie = cookie;
+    if (caller) {
+        c->next = caller->calls;
+        if (caller->calls) caller->calls->prev = c;
+        caller->calls = c;
+    }
+    TR__INC(s->c.msgs_sent);
+    if (depth > a->high_water) a->high_water = depth;
+    if (depth >= a->hi_mark) tr__wm_check_high(s, a, depth);
+    if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);
+    return 0;
+}
+
+static int call_common(tr_ctx_t *ctx, tr_ref_t to, int type, const void *data, size_t len,
+                       void *mptr, tr_dtor_fn dtor, bool move, tr_cont_fn cont, void *cookie,
+                       uint32_t timeout_ms) {
+    int err = 0;
+    if (!ctx || !ctx->actor) err = TR_EWRONGTHREAD;
+    else if (!cont || type <= 0 || len > UINT32_MAX || (len && !(move ? mptr : data)))
+        err = TR_EINVAL;
+    if (err) {
+        if (move && dtor) dtor(mptr);
+        return err;
+    }
+    tr__env_t env;
+    env.type = type;
+    env.flags = 0;
+    env.sender = ctx->actor->ref;
+    if (move) tr__env_set_move(&env, mptr, len, dtor);
+    else if (tr__env_set_copy(&env, data, len) != 0) return TR_ENOMEM;
+    return tr__call_start(ctx->s, ctx->actor, NULL, to, &env, cont, cookie, timeout_ms);
+}
+
+int tr_call(tr_ctx_t *ctx, tr_ref_t to, int type, const void *data, size_t len,
+            tr_cont_fn cont, void *cookie, uint32_t timeout_ms) {
+    return call_common(ctx, to, type, data, len, NULL, NULL, false, cont, cookie, timeout_ms);
+}
+
+int tr_call_move(tr_ctx_t *ctx, tr_ref_t to, int type, void *ptr, size_t len, tr_dtor_fn dtor,
+                 tr_cont_fn cont, void *cookie, uint32_t timeout_ms) {
+    return call_common(ctx, to, type, NULL, len, ptr, dtor, true, cont, cookie, timeout_ms);
+}
+
+/* ---- inbox dispatch (scheduler thread) ---- */
+
+void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n) {
+    tr__actor_t *a;
+    switch (n->kind) {
+    case TR__IN_SEND:
+        a = tr__actor_get(s->rt, n->to);
+        if (!a) {
+            /* accepted, then its actor died: the reservation died with the
+             * old generation, the message is a dead letter */
+            tr__dead_letter(s, &n->env);
+        } else {
+            bool reserved = !(n->env.flags & TR__F_EVICT);
+            n->env.flags &= ~TR__F_EVICT;
+            tr__deliver_local(s, a, &n->env, tr__ti_lookup(a->ti, n->env.type), reserved);
+        }
+        break;
+    case TR__IN_CALL_SYNC:
+        tr__call_start(s, NULL, n->sync, n->to, &n->env, NULL, NULL, n->timeout_ms);
+        break;
+    case TR__IN_STOP:
+        a = tr__actor_get(s->rt, n->to);
+        if (a && !(a->flags & TR__A_STOP_QUEUED)) tr__actor_sys_push(s, a, TR__IN_STOP, n->arg);
+        break;
+    case TR__IN_SET_CAP:
+        a = tr__actor_get(s->rt, n->to);
+        if (a) tr__actor_set_capacity(s, a, n->arg);
+        break;
+    default:
+        TR__ASSERT(0, "unknown inbox node kind");
+    }
+    free(n);
+}
+
+int tr_call_sync(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size_t len,
+                 tr_result_t *out, uint32_t timeout_ms) {
+    if (out) memset(out, 0, sizeof(*out));
+    if (!rt || !out || type <= 0 || len > UINT32_MAX || (len && !data)) return TR_EINVAL;
+    for (uint16_t i = 0; i < rt->nsched; i++)
+        if (tr__on_sched_thread(&rt->sched[i])) return TR_EWRONGTHREAD;
+    if (rt->stopped) return TR_ESTOPPED;
+    tr__sched_t *s = &rt->sched[to.sched < rt->nsched ? to.sched : 0];
+    tr__inode_t *n = malloc(sizeof(*n));
+    if (!n) return TR_ENOMEM;
+    tr__sync_t w;
+    memset(&w, 0, sizeof(w));
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    n->kind = TR__IN_CALL_SYNC;
+    n->to = to;
+    n->sync = &w;
+    n->timeout_ms = timeout_ms;
+    n->env.type = type;
+    n->env.flags = 0;
+    n->env.sender = TR_REF_NONE;
+    if (tr__env_set_copy(&n->env, data, len) != 0) {
+        free(n);
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return TR_ENOMEM;
+    }
+    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done) pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    *out = w.res;
+    return 0;
+}
+
+void tr_result_release(tr_result_t *r) {
+    if (!r) return;
+    free(r->heap_);
+    memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,451 @@
+/* runtime/internal.h: the runtime's private data structures, shared by
+ * runtime/, actors/ and mailbox/. Nothing here is public.
+ *
+ * Threads. Everything is owned by the scheduler thread except what is marked
+ * "atomic": the slot words (generation + reserved mailbox depth, read and
+ * CAS'd by foreign senders), the slot chunk pointers, the inbox head, the
+ * foreign-side counters and the runtime's request flags. */
+#ifndef TROUPE_RUNTIME_INTERNAL_H
+#define TROUPE_RUNTIME_INTERNAL_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <troupe/troupe.h>
+#include <uthash.h>
+
+#define TR__CONTAINER_OF(p, T, field) ((T *)((char *)(p) - offsetof(T, field)))
+#define TR__LIKELY(x) __builtin_expect(!!(x), 1)
+#define TR__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Asserts are for our bugs (never for OOM or peer input). */
+#define TR__ASSERT(cond, msg)                                                   \
+    do {                                                                        \
+        if (TR__UNLIKELY(!(cond))) tr__fatal(__FILE__, __LINE__, "%s: %s", #cond, msg); \
+    } while (0)
+void tr__fatal(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+
+/* Single-writer counters: relaxed load + store compiles to a plain add, and
+ * readers on other threads see a torn-free value. */
+typedef _Atomic uint64_t tr__ctr_t;
+#define TR__INC(c) TR__ADD(c, 1)
+#define TR__ADD(c, n)                                                           \
+    atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + (n), \
+                          memory_order_relaxed)
+#define TR__FADD(c, n) atomic_fetch_add_explicit(&(c), (n), memory_order_relaxed)
+#define TR__GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+
+typedef struct tr__counters_s {
+    tr__ctr_t actors_spawned, actors_stopped;
+    tr__ctr_t msgs_sent, msgs_handled, sends_rejected, dead_letters;
+    tr__ctr_t drops_newest, drops_oldest;
+    tr__ctr_t chan_created, chan_ok, chan_error, chan_timeout, chan_dropped;
+    tr__ctr_t chan_undelivered, chan_cancelled, late_replies, conts_cancelled;
+    tr__ctr_t watermark_high, watermark_low, inbox_wakeups, loop_passes;
+} tr__counters_t;
+
+/* ---- envelopes: a message as it sits in a mailbox slot (56 bytes) ---- */
+enum {
+    TR__F_MOVED = 1u << 0,   /* p.mv holds an owned pointer + destructor */
+    TR__F_CALL = 1u << 1,    /* chan_idx/chan_gen name a reply channel */
+    TR__F_EVICT = 1u << 2,   /* foreign drop_oldest send past capacity */
+    TR__F_NOCAP = 1u << 3,   /* not counted against capacity (fd readiness) */
+    TR__F_REPLIED = 1u << 4, /* in tr_msg_t.flags_: answered */
+    TR__F_KEPT = 1u << 5,    /* in tr_msg_t.flags_: channel kept */
+    TR__F_TAKEN = 1u << 6,   /* in tr_msg_t.flags_: payload taken */
+};
+
+typedef struct tr__env_s {
+    int32_t type;
+    uint32_t len;
+    uint32_t flags;
+    uint32_t chan_idx, chan_gen;
+    tr_ref_t sender;
+    union {
+        unsigned char inl[TR_INLINE_MAX];
+        struct {
+            void *ptr;
+            tr_dtor_fn dtor;
+        } mv;
+    } p;
+} tr__env_t;
+
+/* Fill env's payload: copy inline, heap-copy (as a moved pointer with free),
+ * or move. On TR_ENOMEM nothing is held. */
+int tr__env_set_copy(tr__env_t *env, const void *data, size_t len);
+void tr__env_set_move(tr__env_t *env, void *ptr, size_t len, tr_dtor_fn dtor);
+/* Run the payload's destructor if it has one. */
+void tr__env_destroy(tr__env_t *env);
+static inline const void *tr__env_data(const tr__env_t *env) {
+    if (env->flags & TR__F_MOVED) return env->p.mv.ptr;
+    return env->len ? env->p.inl : NULL;
+}
+
+/* ---- bounded ring (mailbox/ring.c), scheduler-thread only ---- */
+typedef struct tr__ring_s {
+    tr__env_t *buf; /* NULL until the first message: idle actors are cheap */
+    uint32_t mask;  /* size - 1, size a power of two */
+    uint32_t head;
+    uint32_t count;
+} tr__ring_t;
+int tr__ring_push(tr__ring_t *r, const tr__env_t *env); /* 0 or TR_ENOMEM */
+static inline void tr__ring_pop(tr__ring_t *r, tr__env_t *out) {
+    *out = r->buf[r->head];
+    r->head = (r->head + 1) & r->mask;
+    r->count--;
+}
+void tr__ring_free(tr__ring_t *r);
+
+/* ---- MPSC inbox (mailbox/inbox.c) ---- */
+enum { TR__IN_SEND, TR__IN_CALL_SYNC, TR__IN_STOP, TR__IN_SET_CAP };
+typedef struct tr__sync_s tr__sync_t;
+typedef struct tr__inode_s {
+    struct tr__inode_s *next;
+    int kind;
+    tr_ref_t to;
+    uint32_t arg;
+    tr__sync_t *sync;
+    uint32_t timeout_ms;
+    tr__env_t env;
+} tr__inode_t;
+typedef struct tr__inbox_s {
+    _Atomic(tr__inode_t *) head; /* Treiber stack, drained whole */
+} tr__inbox_t;
+/* Push; returns true if the inbox was empty (the caller then wakes the
+ * scheduler: one wake-up per batch). Any thread. */
+bool tr__inbox_push(tr__inbox_t *in, tr__inode_t *node);
+/* Take everything, oldest first. Scheduler thread. */
+tr__inode_t *tr__inbox_take(tr__inbox_t *in);
+
+/* ---- timers (runtime/timer.c): one min-heap per scheduler ---- */
+enum { TR__TM_CALL, TR__TM_ACTOR };
+typedef struct tr__tnode_s {
+    uint64_t deadline_ms;
+    uint64_t seq;
+    uint32_t heap_idx; /* UINT32_MAX when not in the heap */
+    uint8_t kind;
+} tr__tnode_t;
+
+typedef struct tr__atimer_s { /* an actor's timer */
+    tr__tnode_t node;
+    int64_t id;
+    uint32_t repeat_ms;
+    struct tr__actor_s *actor;
+    struct tr__atimer_s *next;
+    tr__env_t tmpl; /* payload template */
+} tr__atimer_t;
+
+/* ---- reply channels (mailbox/chan.c) ---- */
+enum { TR__CH_FREE = 0, TR__CH_PENDING, TR__CH_QUEUED };
+typedef struct tr__chan_s {
+    uint32_t idx, gen;
+    uint8_t state;
+    tr_ref_t caller, callee;
+    struct tr__actor_s *caller_actor; /* NULL for sync callers */
+    tr__sync_t *sync;
+    int msg_type;
+    tr_cont_fn cont;
+    void *cookie;
+    struct tr__chan_s *prev, *next; /* caller's pending list, then its reply queue */
+    tr__tnode_t timer;
+    uint64_t created_ms;
+    tr_result_t res;
+    unsigned char inl[TR_INLINE_MAX];
+} tr__chan_t;
+
+struct tr__sync_s { /* lives on the tr_call_sync caller's stack */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    tr_result_t res;
+    unsigned char inl[TR_INLINE_MAX];
+};
+
+struct tr_reply_s { /* a kept reply channel */
+    uint32_t chan_idx, chan_gen;
+    struct tr__actor_s *owner;
+    struct tr_reply_s *prev, *next;
+};
+
+/* ---- actors ---- */
+typedef struct tr__typeinfo_s {
+    const tr_actor_type_t *type;
+    int min_type;
+    uint32_t span;
+    const tr_handler_t **index; /* span entries, NULL where no handler */
+    UT_hash_handle hh;          /* keyed by the type descriptor's address */
+} tr__typeinfo_t;
+
+static inline const tr_handler_t *tr__ti_lookup(const tr__typeinfo_t *ti, int type) {
+    uint32_t off = (uint32_t)(type - ti->min_type);
+    return off < ti->span ? ti->index[off] : NULL;
+}
+
+/* A slot of the actor table. Slots are never freed while the runtime lives
+ * (chunks only grow), so foreign threads may read them at any time; the
+ * generation in `word` tells whether what they read is still the actor their
+ * ref names. word = gen << 32 | depth, where depth counts user messages queued
+ * or reserved by in-flight senders: one CAS reserves a place exactly, from
+ * any thread. */
+typedef struct tr__slot_s {
+    _Atomic uint64_t word;
+    _Atomic uint32_t capacity;
+    _Atomic uint8_t overflow;
+    _Atomic(tr__typeinfo_t *) ti;
+    union {
+        struct tr__actor_s *actor; /* scheduler-thread only */
+        uint32_t next_free;
+    } u;
+} tr__slot_t;
+
+#define TR__SLOT_CHUNK 4096u
+#define TR__SLOT_CHUNKS 4096u /* up to 16M actors */
+#define TR__WORD(gen, depth) (((uint64_t)(gen) << 32) | (uint32_t)(depth))
+#define TR__WORD_GEN(w) ((uint32_t)((w) >> 32))
+#define TR__WORD_DEPTH(w) ((uint32_t)(w))
+
+typedef struct tr__sysmsg_s {
+    struct tr__sysmsg_s *next;
+    int kind; /* TR__IN_STOP, TR__IN_SET_CAP */
+    uint32_t arg;
+} tr__sysmsg_t;
+
+enum {
+    TR__A_IN_RUNQ = 1u << 0,
+    TR__A_RUNNING = 1u << 1,
+    TR__A_STOP_REQ = 1u << 2, /* stop at the end of this turn */
+    TR__A_DEAD = 1u << 3,     /* torn down; freed when it leaves the run queue */
+    TR__A_WM_HIGH = 1u << 4,
+    TR__A_WM_CUSTOM = 1u << 5,
+    TR__A_SHUTDOWN = 1u << 6, /* stop reason is shutdown */
+    TR__A_INIT = 1u << 7,     /* init running */
+    TR__A_STOP_QUEUED = 1u << 8, /* a stop request is on the system lane */
+    TR__A_UNSTARTED = 1u << 9,   /* init refused: no terminate, not counted */
+};
+
+typedef struct tr__owned_s {
+    struct tr__owned_s *next;
+    int fd; /* -1 for pointers */
+    void *ptr;
+    tr_dtor_fn dtor;
+} tr__owned_t;
+
+typedef struct tr__fdwatch_s {
+    ev_io io;
+    struct tr__actor_s *actor;
+    int type;
+    int pending;
+    struct tr__fdwatch_s *next;
+} tr__fdwatch_t;
+
+/* Rarely used parts, allocated on first use so idle actors stay small. */
+typedef struct tr__extra_s {
+    tr__owned_t *owned;
+    tr__atimer_t *timers;
+    tr__fdwatch_t *fds;
+    struct tr_reply_s *kept;
+} tr__extra_t;
+
+typedef struct tr__actor_s {
+    tr_ref_t ref;
+    uint32_t flags;
+    tr__slot_t *slot;
+    tr__typeinfo_t *ti;
+    struct tr__actor_s *runq_next;
+    tr__ring_t ring;
+    uint32_t spawn_seq;
+    tr__sysmsg_t *sys;           /* system lane, FIFO by append */
+    tr__chan_t *rq_head, *rq_tail; /* resolved calls awaiting their continuation */
+    tr__chan_t *calls;           /* pending outgoing calls */
+    tr__extra_t *x;
+    uint64_t handled;
+    uint32_t high_water, hi_mark, lo_mark;
+    max_align_t state[];
+} tr__actor_t;
+
+/* ---- scheduler and runtime ---- */
+typedef struct tr__wm_event_s {
+    tr_ref_t ref;
+    const char *type_name;
+    uint32_t depth, capacity;
+    int high;
+} tr__wm_event_t;
+
+struct tr_ctx_s {
+    tr_runtime_t *rt;
+    struct tr__sched_s *s;
+    tr__actor_t *actor; /* current actor, NULL outside handlers */
+    tr_msg_t *msg;      /* current message, NULL in continuations/init */
+};
+
+typedef struct tr__sched_s {
+    tr_runtime_t *rt;
+    uint16_t id;
+    pthread_t thread;
+    struct ev_loop *loop;
+    ev_prepare prepare;
+    ev_idle idle;
+    ev_async async;
+    ev_timer timer;
+    uint64_t timer_armed_ms; /* deadline the ev_timer is armed for, 0: none */
+    tr__inbox_t inbox;
+    tr__actor_t *runq_head, *runq_tail;
+    tr_ctx_t ctx;
+    /* timers */
+    tr__tnode_t **heap;
+    uint32_t heap_len, heap_cap;
+    uint64_t timer_seq;
+    int64_t next_timer_id;
+    uint64_t vnow_ms; /* manual clock */
+    /* reply channels: chunked table + free list */
+    tr__chan_t **chan_chunks;
+    uint32_t chan_nchunks, chan_free, chan_count;
+    /* watermark events waiting to be reported outside handlers */
+    tr__wm_event_t *wm_ev;
+    uint32_t wm_len, wm_cap;
+    uint64_t handled_total;
+    uint32_t spawn_seq;
+    uint32_t uncounted; /* running actor's handled messages not yet returned to its word */
+    int (*until_pred)(void *);
+    void *until_arg;
+    tr__counters_t c; /* written by this scheduler only */
+} tr__sched_t;
+
+typedef struct tr__regent_s {
+    char *name;
+    tr_ref_t ref;
+    UT_hash_handle hh;   /* by name */
+    UT_hash_handle hs;   /* by slot */
+} tr__regent_t;
+
+typedef struct tr__fdown_s {
+    int fd;
+    tr_ref_t owner;
+    UT_hash_handle hh;
+} tr__fdown_t;
+
+struct tr_runtime_s {
+    tr_runtime_opts_t opts;
+    int own_loop;
+    _Atomic int log_level;
+    _Atomic int stop_req;     /* tr_runtime_stop */
+    _Atomic int shutdown_req; /* tr_runtime_shutdown */
+    int shutting_down;        /* scheduler's view */
+    int stopped;              /* ordered shutdown completed */
+    int destroying;
+    ev_signal sigint, sigterm;
+    tr__sched_t *sched; /* one for now; refs carry the index */
+    uint16_t nsched;
+    /* actor table */
+    _Atomic(tr__slot_t *) slot_chunks[TR__SLOT_CHUNKS];
+    uint32_t slot_nchunks;
+    uint32_t slot_free; /* free list head, UINT32_MAX when empty */
+    uint64_t actors_live;
+    tr__typeinfo_t *types; /* uthash by descriptor */
+    /* registry */
+    pthread_mutex_t reg_mu;
+    tr__regent_t *reg_by_name, *reg_by_slot;
+    /* fd ownership */
+    tr__fdown_t *fd_owners;
+    tr__counters_t fc; /* foreign threads: atomic fetch_add */
+};
+
+/* runtime/runtime.c */
+bool tr__on_sched_thread(const tr__sched_t *s);
+void tr__wake(tr__sched_t *s);
+uint64_t tr__now_ms(tr__sched_t *s);
+void tr__log(tr_runtime_t *rt, tr_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* runtime/sched.c */
+void tr__schedule(tr__sched_t *s, tr__actor_t *a);
+int tr__run_pass(tr__sched_t *s);
+void tr__drain_inbox(tr__sched_t *s);
+bool tr__has_work(tr__sched_t *s);
+void tr__wm_check_high(tr__sched_t *s, tr__actor_t *a, uint32_t depth);
+void tr__flush_wm_events(tr__sched_t *s);
+void tr__ctx_enter(tr__sched_t *s, tr__actor_t *a, tr_msg_t *msg, tr_ctx_t *saved);
+void tr__ctx_leave(tr__sched_t *s, const tr_ctx_t *saved);
+
+/* runtime/timer.c */
+int tr__heap_push(tr__sched_t *s, tr__tnode_t *n, uint64_t deadline_ms);
+void tr__heap_remove(tr__sched_t *s, tr__tnode_t *n);
+/* Fire every timer due at or before `now`; returns how many fired. */
+int tr__timers_fire(tr__sched_t *s, uint64_t now);
+void tr__timers_rearm(tr__sched_t *s);
+uint64_t tr__timers_next(tr__sched_t *s); /* UINT64_MAX when none */
+void tr__actor_timers_cancel(tr__sched_t *s, tr__actor_t *a);
+
+/* runtime/io.c */
+void tr__fd_rearm(tr__sched_t *s, tr__actor_t *a, int fd);
+void tr__actor_fds_cancel(tr__sched_t *s, tr__actor_t *a);
+
+/* actors/slots.c */
+tr__slot_t *tr__slot_get(tr_runtime_t *rt, uint32_t idx); /* any thread, NULL if none */
+int tr__slot_alloc(tr_runtime_t *rt, uint32_t *idx);
+void tr__slot_release(tr_runtime_t *rt, uint32_t idx);
+/* The live actor a ref names, or NULL. Scheduler thread. */
+tr__actor_t *tr__actor_get(tr_runtime_t *rt, tr_ref_t ref);
+
+/* actors/typeinfo.c */
+int tr__typeinfo_get(tr_runtime_t *rt, const tr_actor_type_t *type, tr__typeinfo_t **out);
+void tr__typeinfo_free_all(tr_runtime_t *rt);
+
+/* actors/actor.c */
+void tr__actor_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason);
+void tr__actor_free(tr__sched_t *s, tr__actor_t *a);
+void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg);
+tr__extra_t *tr__actor_extra(tr__actor_t *a);
+void tr__actor_set_capacity(tr__sched_t *s, tr__actor_t *a, uint32_t cap);
+
+/* actors/registry.c */
+void tr__registry_drop_slot(tr_runtime_t *rt, tr_ref_t ref);
+void tr__registry_free(tr_runtime_t *rt);
+
+/* actors/own.c */
+void tr__owned_release_all(tr__sched_t *s, tr__actor_t *a);
+
+/* mailbox/send.c */
+/* Deliver env to a live local actor, applying capacity and overflow policy.
+ * Takes ownership of env's payload on every path. `reserved`: a foreign
+ * sender already reserved the place. Returns 0 (queued, or dropped and
+ * counted under a drop policy) or a send error. */
+int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env,
+                      const tr_handler_t *h, bool reserved);
+/* Count a one-way message that was accepted and then discarded. */
+void tr__dead_letter(tr__sched_t *s, tr__env_t *env);
+/* Discard a queued env (call -> DropWithoutReport with `reason`). */
+void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
+                     const char *detail);
+/* Validate a send against the target's table; 0, TR_ENOHANDLER, TR_EINVAL. */
+int tr__check_type(const tr__typeinfo_t *ti, int type, size_t len, const void *data,
+                   const tr_handler_t **out);
+void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n);
+
+/* mailbox/chan.c */
+tr__chan_t *tr__chan_new(tr__sched_t *s);
+tr__chan_t *tr__chan_lookup(tr__sched_t *s, uint32_t idx, uint32_t gen);
+void tr__chan_free_all(tr__sched_t *s);
+/* Resolve a pending channel with an outcome (exactly once); moves it to the
+ * caller's reply queue, or wakes the sync waiter. */
+void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
+                      tr_drop_reason_t why, const char *detail, const void *data,
+                      size_t len);
+void tr__chan_run_cont(tr__sched_t *s, tr__actor_t *a, tr__chan_t *c);
+void tr__chan_release(tr__sched_t *s, tr__chan_t *c);
+/* Caller died: cancel its pending calls and queued continuations. */
+void tr__chan_cancel_actor(tr__sched_t *s, tr__actor_t *a);
+void tr__chan_timeout(tr__sched_t *s, tr__chan_t *c);
+void tr__kept_drop_all(tr__sched_t *s, tr__actor_t *a, tr_drop_reason_t why);
+/* After a handler for a call returned: resolve DropWithoutReport if it
+ * neither replied nor kept the channel. */
+void tr__chan_after_handler(tr__sched_t *s, tr_msg_t *msg);
+int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref_t to,
+                   tr__env_t *env, tr_cont_fn cont, void *cookie, uint32_t timeout_ms);
+
+#endif /* TROUPE_RUNTIME_INTERNAL_H */
