@@ -10,13 +10,6 @@
 
 #define TR__NO_SLOT UINT32_MAX
 
-tr__slot_t *tr__slot_get(tr_runtime_t *rt, uint32_t idx) {
-    uint32_t chunk = idx / TR__SLOT_CHUNK;
-    if (chunk >= TR__SLOT_CHUNKS) return NULL;
-    tr__slot_t *c = atomic_load_explicit(&rt->slot_chunks[chunk], memory_order_acquire);
-    return c ? &c[idx % TR__SLOT_CHUNK] : NULL;
-}
-
 int tr__slot_alloc(tr_runtime_t *rt, uint32_t *idx) {
     if (rt->slot_free == TR__NO_SLOT) {
         if (rt->slot_nchunks == TR__SLOT_CHUNKS) return TR_ENOMEM;
@@ -41,13 +34,4 @@ void tr__slot_release(tr_runtime_t *rt, uint32_t idx) {
     tr__slot_t *sl = tr__slot_get(rt, idx);
     sl->u.next_free = rt->slot_free;
     rt->slot_free = idx;
-}
-
-tr__actor_t *tr__actor_get(tr_runtime_t *rt, tr_ref_t ref) {
-    if (TR__UNLIKELY(ref.gen == 0 || ref.sched >= rt->nsched)) return NULL;
-    tr__slot_t *sl = tr__slot_get(rt, ref.slot);
-    if (TR__UNLIKELY(!sl)) return NULL;
-    uint64_t w = atomic_load_explicit(&sl->word, memory_order_relaxed);
-    if (TR__WORD_GEN(w) != ref.gen || !sl->u.actor) return NULL;
-    return sl->u.actor;
 }

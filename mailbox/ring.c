@@ -10,21 +10,17 @@
 
 #define TR__RING_MIN 8u
 
-int tr__ring_push(tr__ring_t *r, const tr__env_t *env) {
+int tr__ring_grow(tr__ring_t *r) {
     uint32_t size = r->buf ? r->mask + 1 : 0;
-    if (TR__UNLIKELY(r->count == size)) {
-        uint32_t nsize = size ? size * 2 : TR__RING_MIN;
-        tr__env_t *nbuf = malloc((size_t)nsize * sizeof(*nbuf));
-        if (!nbuf) return TR_ENOMEM;
-        /* unwrap into the new buffer, oldest first */
-        for (uint32_t i = 0; i < r->count; i++) nbuf[i] = r->buf[(r->head + i) & r->mask];
-        free(r->buf);
-        r->buf = nbuf;
-        r->mask = nsize - 1;
-        r->head = 0;
-    }
-    r->buf[(r->head + r->count) & r->mask] = *env;
-    r->count++;
+    uint32_t nsize = size ? size * 2 : TR__RING_MIN;
+    tr__env_t *nbuf = malloc((size_t)nsize * sizeof(*nbuf));
+    if (!nbuf) return TR_ENOMEM;
+    /* unwrap into the new buffer, oldest first */
+    for (uint32_t i = 0; i < r->count; i++) nbuf[i] = r->buf[(r->head + i) & r->mask];
+    free(r->buf);
+    r->buf = nbuf;
+    r->mask = nsize - 1;
+    r->head = 0;
     return 0;
 }
 
@@ -33,25 +29,12 @@ void tr__ring_free(tr__ring_t *r) {
     memset(r, 0, sizeof(*r));
 }
 
-int tr__env_set_copy(tr__env_t *env, const void *data, size_t len) {
-    env->len = (uint32_t)len;
-    if (len <= TR_INLINE_MAX) {
-        env->flags &= ~TR__F_MOVED;
-        if (len) memcpy(env->p.inl, data, len);
-        return 0;
-    }
+int tr__env_set_heap_copy(tr__env_t *env, const void *data, size_t len) {
     void *p = malloc(len);
     if (!p) return TR_ENOMEM;
     memcpy(p, data, len);
     tr__env_set_move(env, p, len, free);
     return 0;
-}
-
-void tr__env_set_move(tr__env_t *env, void *ptr, size_t len, tr_dtor_fn dtor) {
-    env->len = (uint32_t)len;
-    env->flags |= TR__F_MOVED;
-    env->p.mv.ptr = ptr;
-    env->p.mv.dtor = dtor;
 }
 
 void tr__env_destroy(tr__env_t *env) {

@@ -47,16 +47,6 @@ static tr_overflow_t policy_for(tr__slot_t *sl, const tr_handler_t *h) {
     return (tr_overflow_t)atomic_load_explicit(&sl->overflow, memory_order_relaxed);
 }
 
-int tr__check_type(const tr__typeinfo_t *ti, int type, size_t len, const void *data,
-                   const tr_handler_t **out) {
-    if (TR__UNLIKELY(type <= 0 || len > UINT32_MAX || (len && !data))) return TR_EINVAL;
-    const tr_handler_t *h = tr__ti_lookup(ti, type);
-    *out = h;
-    if (TR__UNLIKELY(!h)) return ti->type->default_handler ? 0 : TR_ENOHANDLER;
-    if (TR__UNLIKELY(h->size != TR_SIZE_ANY && h->size != len)) return TR_EINVAL;
-    return 0;
-}
-
 void tr__dead_letter(tr__sched_t *s, tr__env_t *env) {
     TR__INC(s->c.dead_letters);
     tr__env_destroy(env);

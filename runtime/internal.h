@@ -77,8 +77,20 @@ typedef struct tr__env_s {
 
 /* Fill env's payload: copy inline, heap-copy (as a moved pointer with free),
  * or move. On TR_ENOMEM nothing is held. */
-int tr__env_set_copy(tr__env_t *env, const void *data, size_t len);
-void tr__env_set_move(tr__env_t *env, void *ptr, size_t len, tr_dtor_fn dtor);
+int tr__env_set_heap_copy(tr__env_t *env, const void *data, size_t len);
+static inline void tr__env_set_move(tr__env_t *env, void *ptr, size_t len, tr_dtor_fn dtor) {
+    env->len = (uint32_t)len;
+    env->flags |= TR__F_MOVED;
+    env->p.mv.ptr = ptr;
+    env->p.mv.dtor = dtor;
+}
+static inline int tr__env_set_copy(tr__env_t *env, const void *data, size_t len) {
+    if (TR__UNLIKELY(len > TR_INLINE_MAX)) return tr__env_set_heap_copy(env, data, len);
+    env->len = (uint32_t)len;
+    env->flags &= ~TR__F_MOVED;
+    if (len) __builtin_memcpy(env->p.inl, data, len);
+    return 0;
+}
 /* Run the payload's destructor if it has one. */
 void tr__env_destroy(tr__env_t *env);
 static inline const void *tr__env_data(const tr__env_t *env) {
@@ -93,7 +105,14 @@ typedef struct tr__ring_s {
     uint32_t head;
     uint32_t count;
 } tr__ring_t;
-int tr__ring_push(tr__ring_t *r, const tr__env_t *env); /* 0 or TR_ENOMEM */
+int tr__ring_grow(tr__ring_t *r); /* 0 or TR_ENOMEM */
+static inline int tr__ring_push(tr__ring_t *r, const tr__env_t *env) {
+    if (TR__UNLIKELY(!r->buf || r->count == r->mask + 1) && tr__ring_grow(r) != 0)
+        return TR_ENOMEM;
+    r->buf[(r->head + r->count) & r->mask] = *env;
+    r->count++;
+    return 0;
+}
 static inline void tr__ring_pop(tr__ring_t *r, tr__env_t *out) {
     *out = r->buf[r->head];
     r->head = (r->head + 1) & r->mask;
@@ -363,7 +382,13 @@ void tr__log(tr_runtime_t *rt, tr_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* runtime/sched.c */
-void tr__schedule(tr__sched_t *s, tr__actor_t *a);
+static inline void tr__schedule(tr__sched_t *s, tr__actor_t *a) {
+    a->flags |= TR__A_IN_RUNQ;
+    a->runq_next = NULL;
+    if (s->runq_tail) s->runq_tail->runq_next = a;
+    else s->runq_head = a;
+    s->runq_tail = a;
+}
 int tr__run_pass(tr__sched_t *s);
 void tr__drain_inbox(tr__sched_t *s);
 bool tr__has_work(tr__sched_t *s);
@@ -386,11 +411,38 @@ void tr__fd_rearm(tr__sched_t *s, tr__actor_t *a, int fd);
 void tr__actor_fds_cancel(tr__sched_t *s, tr__actor_t *a);
 
 /* actors/slots.c */
-tr__slot_t *tr__slot_get(tr_runtime_t *rt, uint32_t idx); /* any thread, NULL if none */
 int tr__slot_alloc(tr_runtime_t *rt, uint32_t *idx);
 void tr__slot_release(tr_runtime_t *rt, uint32_t idx);
+
+/* The slot for `idx`, or NULL if no such chunk. Any thread. */
+static inline tr__slot_t *tr__slot_get(tr_runtime_t *rt, uint32_t idx) {
+    uint32_t chunk = idx / TR__SLOT_CHUNK;
+    if (TR__UNLIKELY(chunk >= TR__SLOT_CHUNKS)) return NULL;
+    tr__slot_t *c = atomic_load_explicit(&rt->slot_chunks[chunk], memory_order_acquire);
+    return TR__LIKELY(c != NULL) ? &c[idx % TR__SLOT_CHUNK] : NULL;
+}
+
 /* The live actor a ref names, or NULL. Scheduler thread. */
-tr__actor_t *tr__actor_get(tr_runtime_t *rt, tr_ref_t ref);
+static inline tr__actor_t *tr__actor_get(tr_runtime_t *rt, tr_ref_t ref) {
+    if (TR__UNLIKELY(ref.gen == 0 || ref.sched >= rt->nsched)) return NULL;
+    tr__slot_t *sl = tr__slot_get(rt, ref.slot);
+    if (TR__UNLIKELY(!sl)) return NULL;
+    uint64_t w = atomic_load_explicit(&sl->word, memory_order_relaxed);
+    if (TR__UNLIKELY(TR__WORD_GEN(w) != ref.gen)) return NULL;
+    return sl->u.actor;
+}
+
+/* Validate a send against the target's table; 0, TR_ENOHANDLER, TR_EINVAL.
+ * *out is the table entry (NULL when the default handler takes it). */
+static inline int tr__check_type(const tr__typeinfo_t *ti, int type, size_t len,
+                                 const void *data, const tr_handler_t **out) {
+    if (TR__UNLIKELY(type <= 0 || len > UINT32_MAX || (len && !data))) return TR_EINVAL;
+    const tr_handler_t *h = tr__ti_lookup(ti, type);
+    *out = h;
+    if (TR__UNLIKELY(!h)) return ti->type->default_handler ? 0 : TR_ENOHANDLER;
+    if (TR__UNLIKELY(h->size != TR_SIZE_ANY && h->size != len)) return TR_EINVAL;
+    return 0;
+}
 
 /* actors/typeinfo.c */
 int tr__typeinfo_get(tr_runtime_t *rt, const tr_actor_type_t *type, tr__typeinfo_t **out);
@@ -422,9 +474,6 @@ void tr__dead_letter(tr__sched_t *s, tr__env_t *env);
 /* Discard a queued env (call -> DropWithoutReport with `reason`). */
 void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
                      const char *detail);
-/* Validate a send against the target's table; 0, TR_ENOHANDLER, TR_EINVAL. */
-int tr__check_type(const tr__typeinfo_t *ti, int type, size_t len, const void *data,
-                   const tr_handler_t **out);
 void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n);
 
 /* mailbox/chan.c */

@@ -9,14 +9,6 @@
 
 #include "runtime/internal.h"
 
-void tr__schedule(tr__sched_t *s, tr__actor_t *a) {
-    a->flags |= TR__A_IN_RUNQ;
-    a->runq_next = NULL;
-    if (s->runq_tail) s->runq_tail->runq_next = a;
-    else s->runq_head = a;
-    s->runq_tail = a;
-}
-
 bool tr__has_work(tr__sched_t *s) {
     return s->runq_head != NULL ||
            atomic_load_explicit(&s->inbox.head, memory_order_relaxed) != NULL;
