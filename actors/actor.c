@@ -23,7 +23,8 @@ static void set_marks(tr__actor_t *a, uint32_t cap) {
 
 void tr__actor_set_capacity(tr__sched_t *s, tr__actor_t *a, uint32_t cap) {
     (void)s;
-    atomic_store_explicit(&a->slot->capacity, cap, memory_order_relaxed);
+    uint32_t cfg = atomic_load_explicit(&a->slot->cfg, memory_order_relaxed);
+    atomic_store_explicit(&a->slot->cfg, TR__CFG(cap, TR__CFG_POL(cfg)), memory_order_relaxed);
     set_marks(a, cap);
 }
 
@@ -71,8 +72,8 @@ int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_
         a->lo_mark = opts->low_watermark;
     }
     set_marks(a, cap);
-    atomic_store_explicit(&sl->capacity, cap, memory_order_relaxed);
-    atomic_store_explicit(&sl->overflow, (uint8_t)pol, memory_order_relaxed);
+    atomic_store_explicit(&sl->cfg, TR__CFG(cap, pol), memory_order_relaxed);
+    atomic_store_explicit(&sl->deq, 0, memory_order_relaxed);
     atomic_store_explicit(&sl->ti, ti, memory_order_release);
     sl->u.actor = a;
     /* publish: the generation was already in the word; a release store
@@ -169,6 +170,7 @@ void tr__actor_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason)
     /* 1. new sends fail with TR_EDEAD from here on; the name goes */
     tr__registry_drop_slot(rt, a->ref);
     uint32_t next_gen = a->ref.gen + 1 ? a->ref.gen + 1 : 1;
+    atomic_store_explicit(&a->slot->deq, 0, memory_order_relaxed);
     atomic_store_explicit(&a->slot->word, TR__WORD(next_gen, 0), memory_order_release);
     /* 2. terminate (not after a refused init: the actor never started) */
     bool started = !(a->flags & TR__A_UNSTARTED);
@@ -254,8 +256,8 @@ int tr_mailbox_info(tr_runtime_t *rt, tr_ref_t ref, tr_mailbox_info_t *out) {
     uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
     if (TR__WORD_GEN(w) != ref.gen || !atomic_load_explicit(&sl->ti, memory_order_acquire))
         return TR_EDEAD;
-    out->depth = TR__WORD_DEPTH(w);
-    out->capacity = atomic_load_explicit(&sl->capacity, memory_order_relaxed);
+    out->depth = TR__WORD_ENQ(w) - atomic_load_explicit(&sl->deq, memory_order_acquire);
+    out->capacity = tr__slot_cap(sl);
     if (tr__on_sched_thread(&rt->sched[ref.sched])) {
         tr__actor_t *a = sl->u.actor;
         out->high_water = a->high_water;

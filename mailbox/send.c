@@ -11,40 +11,32 @@
 
 /* Reserve one place in `sl` for generation `gen` under capacity `cap`.
  * Returns 0 (and the new depth), TR_EDEAD, or TR_EFULL. Any thread. */
-static int reserve(tr__slot_t *sl, uint32_t gen, uint32_t cap, uint32_t *depth) {
+static int reserve(tr__slot_t *sl, uint32_t gen, uint32_t *depth) {
+    uint32_t cap = tr__slot_cap(sl);
     uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
     for (;;) {
         if (TR__UNLIKELY(TR__WORD_GEN(w) != gen)) return TR_EDEAD;
-        if (TR__UNLIKELY(TR__WORD_DEPTH(w) >= cap)) return TR_EFULL;
-        if (atomic_compare_exchange_weak_explicit(&sl->word, &w, w + 1, memory_order_acq_rel,
-                                                  memory_order_acquire)) {
-            *depth = TR__WORD_DEPTH(w) + 1;
+        uint32_t d = TR__WORD_ENQ(w) - atomic_load_explicit(&sl->deq, memory_order_acquire);
+        if (TR__UNLIKELY(d >= cap)) return TR_EFULL;
+        uint64_t nw = TR__WORD(gen, TR__WORD_ENQ(w) + 1); /* enq wraps inside 32 bits */
+        if (TR__LIKELY(atomic_compare_exchange_weak_explicit(
+                &sl->word, &w, nw, memory_order_acq_rel, memory_order_acquire))) {
+            *depth = d + 1;
             return 0;
         }
     }
 }
 
-/* Reserve on the scheduler thread. The running actor's handled messages are
- * returned to the word once per turn (sched.c); when the target is that
- * actor and looks full, return them now so a self-send sees the true depth. */
 static int reserve_local(tr__sched_t *s, tr__actor_t *a, uint32_t *depth) {
-    uint32_t cap = atomic_load_explicit(&a->slot->capacity, memory_order_relaxed);
-    int r = reserve(a->slot, a->ref.gen, cap, depth);
-    if (r == TR_EFULL && s->ctx.actor == a && s->uncounted) {
-        atomic_fetch_sub_explicit(&a->slot->word, s->uncounted, memory_order_release);
-        s->uncounted = 0;
-        r = reserve(a->slot, a->ref.gen, cap, depth);
-    }
-    return r;
+    (void)s;
+    return reserve(a->slot, a->ref.gen, depth);
 }
 
-static void unreserve(tr__actor_t *a) {
-    atomic_fetch_sub_explicit(&a->slot->word, 1, memory_order_release);
-}
+static void unreserve(tr__actor_t *a) { tr__slot_release_places(a->slot, 1); }
 
 static tr_overflow_t policy_for(tr__slot_t *sl, const tr_handler_t *h) {
     if (h && h->overflow != TR_OVERFLOW_DEFAULT) return h->overflow;
-    return (tr_overflow_t)atomic_load_explicit(&sl->overflow, memory_order_relaxed);
+    return TR__CFG_POL(atomic_load_explicit(&sl->cfg, memory_order_relaxed));
 }
 
 void tr__dead_letter(tr__sched_t *s, tr__env_t *env) {
@@ -69,6 +61,7 @@ static bool evict_oldest(tr__sched_t *s, tr__actor_t *a) {
     if (a->ring.count == 0 || (a->ring.buf[a->ring.head].flags & TR__F_NOCAP)) return false;
     tr__env_t old;
     tr__ring_pop(&a->ring, &old);
+    tr__slot_release_places(a->slot, 1);
     TR__INC(s->c.drops_oldest);
     tr__discard_env(s, &old, TR_DROP_OVERFLOW,
                     "mailbox full: oldest message dropped (drop_oldest policy)");
@@ -87,9 +80,7 @@ static int enqueue(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, uint32_t dept
     return 0;
 }
 
-static uint32_t current_depth(const tr__actor_t *a) {
-    return TR__WORD_DEPTH(atomic_load_explicit(&a->slot->word, memory_order_relaxed));
-}
+static uint32_t current_depth(const tr__actor_t *a) { return tr__slot_depth(a->slot); }
 
 int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, const tr_handler_t *h,
                       bool reserved) {
@@ -117,9 +108,9 @@ int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, const tr_h
     }
     switch (policy_for(a->slot, h)) {
     case TR_OVERFLOW_DROP_OLDEST:
-        if (evict_oldest(s, a)) {
-            if (enqueue(s, a, env, current_depth(a)) == 0) return 0;
-            unreserve(a); /* the evicted place is gone; keep the word honest */
+        if (evict_oldest(s, a) && reserve_local(s, a, &depth) == 0) {
+            if (enqueue(s, a, env, depth) == 0) return 0;
+            unreserve(a);
             tr__dead_letter(s, env);
             return TR_ENOMEM;
         }
@@ -219,8 +210,7 @@ static int foreign_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *dat
         goto fail;
     }
     uint32_t depth;
-    uint32_t cap = atomic_load_explicit(&sl->capacity, memory_order_relaxed);
-    err = reserve(sl, to.gen, cap, &depth);
+    err = reserve(sl, to.gen, &depth);
     if (err == TR_EFULL) {
         switch (policy_for(sl, h)) {
         case TR_OVERFLOW_DROP_OLDEST:
@@ -300,9 +290,9 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
         err = reserve_local(s, a, &depth);
         if (err == TR_EFULL) {
             tr_overflow_t pol = policy_for(a->slot, h);
-            if (pol == TR_OVERFLOW_DROP_OLDEST && evict_oldest(s, a)) {
+            if (pol == TR_OVERFLOW_DROP_OLDEST && evict_oldest(s, a) &&
+                reserve_local(s, a, &depth) == 0) {
                 err = 0;
-                depth = current_depth(a);
             } else if (pol != TR_OVERFLOW_FAIL) {
                 /* dropped as the newest: the caller is told via its channel */
                 c = tr__chan_new(s);

@@ -208,13 +208,17 @@ static inline const tr_handler_t *tr__ti_lookup(const tr__typeinfo_t *ti, int ty
 /* A slot of the actor table. Slots are never freed while the runtime lives
  * (chunks only grow), so foreign threads may read them at any time; the
  * generation in `word` tells whether what they read is still the actor their
- * ref names. word = gen << 32 | depth, where depth counts user messages queued
- * or reserved by in-flight senders: one CAS reserves a place exactly, from
- * any thread. */
+ * ref names.
+ * Mailbox accounting: word = gen << 32 | enq, where enq counts places ever
+ * reserved (mod 2^32) and is advanced only by CAS, from any sender thread;
+ * deq counts places ever released and is written only by the scheduler, with
+ * a plain store. depth = enq - deq. A sender that reads a stale deq sees a
+ * larger depth than the truth, never a smaller one, so the capacity bound is
+ * exact across threads while dequeuing costs no locked instruction. */
 typedef struct tr__slot_s {
     _Atomic uint64_t word;
-    _Atomic uint32_t capacity;
-    _Atomic uint8_t overflow;
+    _Atomic uint32_t deq;
+    _Atomic uint32_t cfg; /* capacity | overflow policy << 28 */
     _Atomic(tr__typeinfo_t *) ti;
     union {
         struct tr__actor_s *actor; /* scheduler-thread only */
@@ -226,7 +230,10 @@ typedef struct tr__slot_s {
 #define TR__SLOT_CHUNKS 4096u /* up to 16M actors */
 #define TR__WORD(gen, depth) (((uint64_t)(gen) << 32) | (uint32_t)(depth))
 #define TR__WORD_GEN(w) ((uint32_t)((w) >> 32))
-#define TR__WORD_DEPTH(w) ((uint32_t)(w))
+#define TR__WORD_ENQ(w) ((uint32_t)(w))
+#define TR__CFG(cap, pol) ((uint32_t)(cap) | ((uint32_t)(pol) << 28))
+#define TR__CFG_CAP(c) ((c) & 0x0fffffffu)
+#define TR__CFG_POL(c) ((tr_overflow_t)((c) >> 28))
 
 typedef struct tr__sysmsg_s {
     struct tr__sysmsg_s *next;
@@ -277,13 +284,13 @@ typedef struct tr__actor_s {
     tr__typeinfo_t *ti;
     struct tr__actor_s *runq_next;
     tr__ring_t ring;
-    uint32_t spawn_seq;
     tr__sysmsg_t *sys;           /* system lane, FIFO by append */
     tr__chan_t *rq_head, *rq_tail; /* resolved calls awaiting their continuation */
     tr__chan_t *calls;           /* pending outgoing calls */
     tr__extra_t *x;
     uint64_t handled;
     uint32_t high_water, hi_mark, lo_mark;
+    uint32_t spawn_seq;
     max_align_t state[];
 } tr__actor_t;
 
@@ -329,7 +336,6 @@ typedef struct tr__sched_s {
     uint32_t wm_len, wm_cap;
     uint64_t handled_total;
     uint32_t spawn_seq;
-    uint32_t uncounted; /* running actor's handled messages not yet returned to its word */
     int (*until_pred)(void *);
     void *until_arg;
     tr__counters_t c; /* written by this scheduler only */
@@ -420,6 +426,22 @@ static inline tr__slot_t *tr__slot_get(tr_runtime_t *rt, uint32_t idx) {
     if (TR__UNLIKELY(chunk >= TR__SLOT_CHUNKS)) return NULL;
     tr__slot_t *c = atomic_load_explicit(&rt->slot_chunks[chunk], memory_order_acquire);
     return TR__LIKELY(c != NULL) ? &c[idx % TR__SLOT_CHUNK] : NULL;
+}
+
+static inline uint32_t tr__slot_cap(tr__slot_t *sl) {
+    return TR__CFG_CAP(atomic_load_explicit(&sl->cfg, memory_order_relaxed));
+}
+
+/* User messages queued or reserved. Any thread (an upper bound off it). */
+static inline uint32_t tr__slot_depth(tr__slot_t *sl) {
+    uint32_t enq = TR__WORD_ENQ(atomic_load_explicit(&sl->word, memory_order_acquire));
+    return enq - atomic_load_explicit(&sl->deq, memory_order_acquire);
+}
+
+/* Release `n` places. Scheduler thread only (single writer). */
+static inline void tr__slot_release_places(tr__slot_t *sl, uint32_t n) {
+    atomic_store_explicit(&sl->deq, atomic_load_explicit(&sl->deq, memory_order_relaxed) + n,
+                          memory_order_release);
 }
 
 /* The live actor a ref names, or NULL. Scheduler thread. */

@@ -273,9 +273,7 @@ int tr_runtime_poll(tr_runtime_t *rt) {
     return (int)(s->handled_total - before);
 }
 
-static bool due_timer(tr__sched_t *s) {
-    return !s->rt->opts.manual_clock && tr__timers_next(s) <= tr__now_ms(s);
-}
+static bool due_timer(tr__sched_t *s) { return tr__timers_next(s) <= tr__now_ms(s); }
 
 int64_t tr_runtime_run_until_idle(tr_runtime_t *rt) {
     if (!rt) return TR_EINVAL;
@@ -469,7 +467,8 @@ int64_t tr_runtime_verify(tr_runtime_t *rt) {
             uint32_t counted = 0;
             for (uint32_t k = 0; k < a->ring.count; k++)
                 if (!(a->ring.buf[(a->ring.head + k) & a->ring.mask].flags & TR__F_NOCAP)) counted++;
-            TR__ASSERT(counted <= TR__WORD_DEPTH(w), "ring holds more than the depth counts");
+            TR__ASSERT(counted <= TR__WORD_ENQ(w) - atomic_load_explicit(&sl->deq, memory_order_relaxed),
+                       "ring holds more than the depth counts");
             if (a->ring.count || a->rq_head || a->sys)
                 TR__ASSERT(a->flags & TR__A_IN_RUNQ, "actor with work is not in the run queue");
             for (tr__chan_t *ch = a->calls; ch; ch = ch->next) {

@@ -27,7 +27,7 @@ static void wm_event(tr__sched_t *s, tr__actor_t *a, uint32_t depth, int high) {
     else TR__INC(s->c.watermark_low);
     tr__log(s->rt, TR_LOG_DEBUG, "mailbox of %s (actor %u.%u) %s watermark: %u/%u",
             a->ti->type->name, a->ref.slot, a->ref.gen, high ? "above high" : "back to low",
-            depth, atomic_load_explicit(&a->slot->capacity, memory_order_relaxed));
+            depth, tr__slot_cap(a->slot));
     if (!s->rt->opts.on_watermark) return;
     if (s->wm_len == s->wm_cap) {
         uint32_t ncap = s->wm_cap ? s->wm_cap * 2 : 16;
@@ -38,7 +38,7 @@ static void wm_event(tr__sched_t *s, tr__actor_t *a, uint32_t depth, int high) {
     }
     s->wm_ev[s->wm_len++] = (tr__wm_event_t){
         a->ref, a->ti->type->name, depth,
-        atomic_load_explicit(&a->slot->capacity, memory_order_relaxed), high};
+        tr__slot_cap(a->slot), high};
 }
 
 void tr__wm_check_high(tr__sched_t *s, tr__actor_t *a, uint32_t depth) {
@@ -48,7 +48,7 @@ void tr__wm_check_high(tr__sched_t *s, tr__actor_t *a, uint32_t depth) {
 }
 
 static void wm_check_low(tr__sched_t *s, tr__actor_t *a) {
-    uint32_t depth = TR__WORD_DEPTH(atomic_load_explicit(&a->slot->word, memory_order_relaxed));
+    uint32_t depth = tr__slot_depth(a->slot);
     if (depth > a->lo_mark) return;
     a->flags &= ~TR__A_WM_HIGH;
     wm_event(s, a, depth, 0);
@@ -106,7 +106,6 @@ static void dispatch(tr__sched_t *s, tr__actor_t *a, tr__env_t *env) {
 static void run_actor(tr__sched_t *s, tr__actor_t *a) {
     uint32_t batch = s->rt->opts.batch, n = 0;
     a->flags |= TR__A_RUNNING;
-    s->uncounted = 0;
     s->ctx.actor = a;
     while (n < batch) {
         if (TR__UNLIKELY(a->sys != NULL)) run_sys(s, a);
@@ -119,16 +118,13 @@ static void run_actor(tr__sched_t *s, tr__actor_t *a) {
         } else if (a->ring.count) {
             tr__env_t env;
             tr__ring_pop(&a->ring, &env);
-            if (TR__LIKELY(!(env.flags & TR__F_NOCAP))) s->uncounted++;
+            /* the place is free as soon as the message leaves the ring */
+            if (TR__LIKELY(!(env.flags & TR__F_NOCAP))) tr__slot_release_places(a->slot, 1);
             dispatch(s, a, &env);
         } else {
             break;
         }
         n++;
-    }
-    if (s->uncounted) {
-        atomic_fetch_sub_explicit(&a->slot->word, s->uncounted, memory_order_release);
-        s->uncounted = 0;
     }
     s->ctx.actor = NULL;
     a->handled += n;
@@ -156,7 +152,7 @@ int tr__run_pass(tr__sched_t *s) {
     uint64_t before = s->handled_total;
     TR__INC(s->c.loop_passes);
     tr__drain_inbox(s);
-    if (!s->rt->opts.manual_clock) tr__timers_fire(s, tr__now_ms(s));
+    tr__timers_fire(s, tr__now_ms(s)); /* manual clock: only what is already due */
     for (uint32_t budget = s->rt->opts.pass_budget; budget && s->runq_head; budget--) {
         tr__actor_t *a = s->runq_head;
         s->runq_head = a->runq_next;

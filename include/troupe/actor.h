@@ -159,11 +159,13 @@ TR_API tr_ref_t tr_self(tr_ctx_t *ctx);
 TR_API tr_runtime_t *tr_ctx_runtime(tr_ctx_t *ctx);
 TR_API const tr_actor_type_t *tr_ctx_type(tr_ctx_t *ctx);
 
-/* Name registry (uthash). A name maps to one live actor; it is removed when
- * the actor stops, so a later incarnation can take it (supervisors re-register
+/* Name registry (uthash). A name maps to one live actor and an actor has at
+ * most one name (as OTP's register/2); the entry is removed when the actor
+ * stops, so a later incarnation can take it (supervisors re-register
  * restarted children). Names are copied. Thread-safe (mutex).
  * tr_register returns 0, TR_EINVAL (NULL/empty name or over 255 bytes),
- * TR_EDEAD (ref not alive), TR_EEXIST (name taken), TR_ENOMEM.
+ * TR_EDEAD (ref not alive), TR_EEXIST (name taken, or the actor already has
+ * a name: tr_unregister it first), TR_ENOMEM.
  * tr_unregister returns 0 or TR_ENOTFOUND.
  * tr_whereis returns 0 and writes *out, or TR_ENOTFOUND. */
 TR_API int tr_register(tr_runtime_t *rt, const char *name, tr_ref_t ref);

@@ -39,8 +39,9 @@ typedef struct tr_runtime_opts_s {
     uint32_t pass_budget;      /* actor turns per loop pass before IO/timers are
                                   polled again; 0: 256 */
     int handle_signals;        /* 1: SIGINT/SIGTERM start an ordered shutdown */
-    int manual_clock;          /* 1: time only moves with tr_runtime_advance
-                                  (deterministic tests; see testkit.h) */
+    int manual_clock;          /* 1: time only moves with tr_runtime_advance;
+                                  timers already due still fire on the next pass
+                                  (deterministic tests) */
     tr_log_level_t log_level;  /* 0: TR_LOG_NOTICE */
     tr_log_fn log;             /* NULL: one line per message on stderr */
     void *log_arg;
