@@ -50,8 +50,6 @@ typedef struct tr_msg_s {
     uint32_t flags_;
     uint32_t chan_idx_;
     uint32_t chan_gen_;
-    void *owned_;
-    tr_dtor_fn dtor_;
 } tr_msg_t;
 
 /* A message handler. `state` is the actor's private state (state_size bytes,

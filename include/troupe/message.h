@@ -132,12 +132,20 @@ TR_API int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *p
                                 size_t len, tr_dtor_fn dtor);
 
 /* Blocking call from a foreign thread (not a scheduler thread: that would
- * deadlock, so it returns TR_EWRONGTHREAD). Waits up to timeout_ms
- * milliseconds (0: no limit; the channel still always resolves). On return
- * 0, *out holds the outcome (out->status as for continuations); release it
- * with tr_result_release. Returns 0, or TR_EINVAL, TR_ENOMEM,
- * TR_EWRONGTHREAD, TR_ESTOPPED without touching *out... except that *out is
- * always initialised so tr_result_release is safe. Thread-safe. */
+ * deadlock, so it returns TR_EWRONGTHREAD). The request is copied and handed
+ * to the scheduler through its inbox; the calling thread blocks on a condvar
+ * until the channel resolves. timeout_ms (0: none) is measured by the
+ * runtime's clock on the scheduler thread, like any call timeout, so the
+ * scheduler must be running (tr_runtime_run or a loop that runs it); the
+ * channel always resolves, also when the runtime is destroyed (TR_ESTOPPED).
+ * Returns 0 when the call was made: out->status then says what happened,
+ * exactly as for continuations (including TR_EDEAD, TR_EFULL,
+ * TR_ENOHANDLER and TR_EINVAL for a payload size mismatch); release *out
+ * with tr_result_release (reply data and detail are heap copies owned by
+ * *out). Returns TR_EINVAL (NULL rt/out, bad type, data NULL with len > 0),
+ * TR_EWRONGTHREAD, TR_ESTOPPED (runtime already stopped) or TR_ENOMEM when
+ * nothing was sent; *out is always initialised, so releasing it is safe.
+ * Thread-safe. */
 TR_API int tr_call_sync(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size_t len,
                         tr_result_t *out, uint32_t timeout_ms);
 
