@@ -1,12 +1,13 @@
 # Thin wrapper around CMake. `make test` installs missing Debian build
-# dependencies, then builds and runs the whole ctest suite twice: a normal
-# -Werror build and an AddressSanitizer+UndefinedBehaviorSanitizer build.
+# dependencies, then builds and runs the whole ctest suite: a normal -Werror
+# build, an AddressSanitizer+UndefinedBehaviorSanitizer build, and a
+# ThreadSanitizer build (the suites with foreign threads are the point of it).
 DEB_DEPS := cmake make gcc pkg-config libev-dev libcmocka-dev uthash-dev
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan test test-release test-asan run bench clean install format
+.PHONY: all deps build build-asan build-tsan test test-release test-asan test-tsan run bench clean install
 
 all: build
 
@@ -28,6 +29,11 @@ build-asan: deps
 	      -DTROUPE_SANITIZER="address;undefined" -DTROUPE_BUILD_BENCH=OFF
 	cmake --build $(BUILD)/asan -j $(JOBS)
 
+build-tsan: deps
+	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROUPE_WERROR=ON \
+	      -DTROUPE_SANITIZER=thread -DTROUPE_BUILD_BENCH=OFF -DTROUPE_BUILD_EXAMPLES=OFF
+	cmake --build $(BUILD)/tsan -j $(JOBS)
+
 test-release: build
 	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
 
@@ -35,7 +41,11 @@ test-asan: build-asan
 	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-test: test-release test-asan
+test-tsan: build-tsan
+	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+test: test-release test-asan test-tsan
 
 run: build
 	$(BUILD)/release/examples/pingpong
