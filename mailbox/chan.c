@@ -46,7 +46,7 @@ tr__chan_t *tr__chan_new(tr__sched_t *s) {
     c->sync = NULL;
     c->cont = NULL;
     c->cookie = NULL;
-    c->created_ms = tr__now_ms(s);
+    c->created_ms = s->pass_now_ms; /* for diagnostics: the pass's time is enough */
     memset(&c->res, 0, sizeof(c->res));
     s->chan_count++;
     return c;
@@ -59,8 +59,10 @@ tr__chan_t *tr__chan_lookup(tr__sched_t *s, uint32_t idx, uint32_t gen) {
 }
 
 void tr__chan_release(tr__sched_t *s, tr__chan_t *c) {
-    free(c->res.heap_);
-    c->res.heap_ = NULL;
+    if (TR__UNLIKELY(c->res.heap_ != NULL)) {
+        free(c->res.heap_);
+        c->res.heap_ = NULL;
+    }
     c->state = TR__CH_FREE;
     if (++c->gen == 0) c->gen = 1;
     c->next = s->chan_free == TR__NO_CHAN ? NULL : chan_at(s, s->chan_free);

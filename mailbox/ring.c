@@ -36,8 +36,3 @@ int tr__env_set_heap_copy(tr__env_t *env, const void *data, size_t len) {
     tr__env_set_move(env, p, len, free);
     return 0;
 }
-
-void tr__env_destroy(tr__env_t *env) {
-    if ((env->flags & TR__F_MOVED) && env->p.mv.dtor) env->p.mv.dtor(env->p.mv.ptr);
-    env->flags &= ~TR__F_MOVED;
-}

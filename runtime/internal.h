@@ -92,7 +92,12 @@ static inline int tr__env_set_copy(tr__env_t *env, const void *data, size_t len)
     return 0;
 }
 /* Run the payload's destructor if it has one. */
-void tr__env_destroy(tr__env_t *env);
+static inline void tr__env_destroy(tr__env_t *env) {
+    if (TR__UNLIKELY(env->flags & TR__F_MOVED)) {
+        if (env->p.mv.dtor) env->p.mv.dtor(env->p.mv.ptr);
+        env->flags &= ~TR__F_MOVED;
+    }
+}
 static inline const void *tr__env_data(const tr__env_t *env) {
     if (env->flags & TR__F_MOVED) return env->p.mv.ptr;
     return env->len ? env->p.inl : NULL;
@@ -328,6 +333,7 @@ typedef struct tr__sched_s {
     uint64_t timer_seq;
     int64_t next_timer_id;
     uint64_t vnow_ms; /* manual clock */
+    uint64_t pass_now_ms; /* runtime time at the start of the current pass */
     /* reply channels: chunked table + free list */
     tr__chan_t **chan_chunks;
     uint32_t chan_nchunks, chan_free, chan_count;

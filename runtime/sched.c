@@ -151,8 +151,9 @@ void tr__drain_inbox(tr__sched_t *s) {
 int tr__run_pass(tr__sched_t *s) {
     uint64_t before = s->handled_total;
     TR__INC(s->c.loop_passes);
+    s->pass_now_ms = tr__now_ms(s);
     tr__drain_inbox(s);
-    tr__timers_fire(s, tr__now_ms(s)); /* manual clock: only what is already due */
+    tr__timers_fire(s, s->pass_now_ms); /* manual clock: only what is already due */
     for (uint32_t budget = s->rt->opts.pass_budget; budget && s->runq_head; budget--) {
         tr__actor_t *a = s->runq_head;
         s->runq_head = a->runq_next;
