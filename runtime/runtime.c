@@ -99,16 +99,28 @@ static tr__actor_t **live_actors(tr_runtime_t *rt, size_t *n) {
     return v;
 }
 
+/* Stop every live actor, most recently spawned first. Runs at the start of
+ * a pass, outside any handler, so each actor is torn down right here and the
+ * order is exact (a stop request would overtake queued user messages anyway:
+ * they are discarded and counted the same way). */
+static void stop_all(tr__sched_t *s, tr_stop_reason_t reason) {
+    tr_runtime_t *rt = s->rt;
+    while (rt->actors_live) {
+        size_t n = 0;
+        tr__actor_t **v = live_actors(rt, &n);
+        TR__ASSERT(v, "out of memory listing actors to stop");
+        for (size_t i = 0; i < n; i++)
+            if (!(v[i]->flags & TR__A_DEAD)) tr__actor_teardown(s, v[i], reason);
+        free(v);
+    }
+}
+
 static void begin_shutdown(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
     rt->shutting_down = 1;
     tr__log(rt, TR_LOG_NOTICE, "ordered shutdown: stopping %llu actor(s)",
             (unsigned long long)rt->actors_live);
-    size_t n = 0;
-    tr__actor_t **v = live_actors(rt, &n);
-    for (size_t i = 0; v && i < n; i++)
-        if (!(v[i]->flags & TR__A_STOP_QUEUED)) tr__actor_sys_push(s, v[i], TR__IN_STOP, TR_STOP_SHUTDOWN);
-    free(v);
+    stop_all(s, TR_STOP_SHUTDOWN);
 }
 
 /* ---- libev watchers ---- */
@@ -241,7 +253,7 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
 int tr_runtime_run(tr_runtime_t *rt) {
     if (!rt) return TR_EINVAL;
     tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
+    if (!tr__on_sched_thread(s) || s->ctx.actor) return TR_EWRONGTHREAD;
     if (rt->stopped || rt->destroying) return TR_ESTOPPED;
     ev_ref(s->loop);
     ev_run(s->loop, 0);
@@ -267,7 +279,7 @@ struct ev_loop *tr_runtime_loop(tr_runtime_t *rt) { return rt ? rt->sched[0].loo
 int tr_runtime_poll(tr_runtime_t *rt) {
     if (!rt) return TR_EINVAL;
     tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
+    if (!tr__on_sched_thread(s) || s->ctx.actor) return TR_EWRONGTHREAD;
     uint64_t before = s->handled_total;
     ev_run(s->loop, EVRUN_NOWAIT);
     return (int)(s->handled_total - before);
@@ -278,7 +290,7 @@ static bool due_timer(tr__sched_t *s) { return tr__timers_next(s) <= tr__now_ms(
 int64_t tr_runtime_run_until_idle(tr_runtime_t *rt) {
     if (!rt) return TR_EINVAL;
     tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
+    if (!tr__on_sched_thread(s) || s->ctx.actor) return TR_EWRONGTHREAD;
     uint64_t before = s->handled_total;
     do {
         ev_run(s->loop, EVRUN_NOWAIT);
@@ -289,7 +301,7 @@ int64_t tr_runtime_run_until_idle(tr_runtime_t *rt) {
 int tr_runtime_run_until(tr_runtime_t *rt, int (*pred)(void *arg), void *arg) {
     if (!rt || !pred) return TR_EINVAL;
     tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
+    if (!tr__on_sched_thread(s) || s->ctx.actor) return TR_EWRONGTHREAD;
     int (*saved_pred)(void *) = s->until_pred;
     void *saved_arg = s->until_arg;
     s->until_pred = pred;
@@ -313,7 +325,7 @@ int tr_runtime_advance(tr_runtime_t *rt, uint64_t ms) {
     if (!rt) return TR_EINVAL;
     tr__sched_t *s = &rt->sched[0];
     if (!rt->opts.manual_clock) return TR_EINVAL;
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
+    if (!tr__on_sched_thread(s) || s->ctx.actor) return TR_EWRONGTHREAD;
     uint64_t target = s->vnow_ms + ms;
     tr_runtime_run_until_idle(rt);
     for (;;) {
@@ -337,14 +349,7 @@ void tr_runtime_destroy(tr_runtime_t *rt) {
     rt->shutting_down = 1;
     /* stop every actor, most recent first; terminate may send to others,
      * whose teardown then discards and counts those messages */
-    while (rt->actors_live) {
-        size_t n = 0;
-        tr__actor_t **v = live_actors(rt, &n);
-        TR__ASSERT(v, "out of memory during destroy");
-        for (size_t i = 0; i < n; i++)
-            if (!(v[i]->flags & TR__A_DEAD)) tr__actor_teardown(s, v[i], TR_STOP_SHUTDOWN);
-        free(v);
-    }
+    stop_all(s, TR_STOP_SHUTDOWN);
     /* what foreign threads left in flight */
     for (tr__inode_t *n = tr__inbox_take(&s->inbox); n;) {
         tr__inode_t *next = n->next;
@@ -450,7 +455,7 @@ int tr_runtime_stats(tr_runtime_t *rt, tr_stats_t *out) {
 int64_t tr_runtime_verify(tr_runtime_t *rt) {
     if (!rt) return TR_EINVAL;
     tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
+    if (!tr__on_sched_thread(s) || s->ctx.actor) return TR_EWRONGTHREAD;
     int64_t live = 0;
     uint64_t pending_calls = 0, queued_conts = 0;
     for (uint32_t c = 0; c < rt->slot_nchunks; c++) {

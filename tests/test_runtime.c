@@ -25,6 +25,7 @@ enum {
     MSG_CALL,              /* tr_ref_t: call it with MSG_KEEP and MSG_ECHO */
     MSG_KEEP,              /* keep the reply channel */
     MSG_ECHO,              /* reply with nothing */
+    MSG_REENTER,           /* try to drive the loop from inside a handler */
     MSG_HOLE
 };
 
@@ -41,6 +42,7 @@ typedef struct probe_s {
     int call_rc1, call_rc2;
     int kept;
     int timer_fires, io_fires;
+    int reenter_rc[4];
 } probe_t;
 
 static probe_t g;
@@ -168,6 +170,20 @@ static void on_echo(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
     (void)tr_reply(ctx, m, NULL, 0);
 }
 
+static int never(void *arg) {
+    (void)arg;
+    return 0;
+}
+static void on_reenter(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)state;
+    (void)m;
+    tr_runtime_t *rt = tr_ctx_runtime(ctx);
+    g.reenter_rc[0] = tr_runtime_poll(rt);
+    g.reenter_rc[1] = (int)tr_runtime_run_until_idle(rt);
+    g.reenter_rc[2] = tr_runtime_run_until(rt, never, NULL);
+    g.reenter_rc[3] = tr_runtime_run(rt);
+    g.handled++;
+}
 static const tr_handler_t act_handlers[] = {
     TR_ON_EMPTY(MSG_REC, on_rec),
     TR_ON(MSG_FWD, on_fwd, int),
@@ -181,6 +197,7 @@ static const tr_handler_t act_handlers[] = {
     TR_ON(MSG_CALL, on_call, tr_ref_t),
     TR_ON_EMPTY(MSG_KEEP, on_keep),
     TR_ON_EMPTY(MSG_ECHO, on_echo),
+    TR_ON_EMPTY(MSG_REENTER, on_reenter),
     TR_END,
 };
 
@@ -453,6 +470,44 @@ static void test_ordered_shutdown(void **state) {
     assert_int_equal(g.tlog.n, 4);
 }
 
+/* The oldest actor is busy (queued messages put it at the head of the run
+ * queue) when the shutdown begins: the order must still be newest first, and
+ * its queued messages are dead letters. */
+static void test_ordered_shutdown_busy(void **state) {
+    (void)state;
+    tr_runtime_t *rt = tt_runtime(NULL);
+    tr_ref_t a = spawn_act(rt, 1, 0);
+    spawn_act(rt, 2, 0);
+    spawn_act(rt, 3, 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(tr_runtime_send(rt, a, MSG_REC, NULL, 0), 0);
+    uint64_t dead_before = tt_stats(rt).dead_letters;
+    assert_int_equal(tr_runtime_shutdown(rt), 0);
+    assert_int_equal(tr_runtime_run(rt), 0);
+    assert_int_equal(g.tlog.n, 3);
+    assert_int_equal(g.tlog.v[0], 3);
+    assert_int_equal(g.tlog.v[1], 2);
+    assert_int_equal(g.tlog.v[2], 1);
+    assert_int_equal(g.handled, 0);
+    assert_int_equal(tt_stats(rt).dead_letters - dead_before, 5);
+    tr_runtime_destroy(rt);
+}
+
+/* Driving the loop from inside a handler would run a second handler of an
+ * actor whose handler is on the stack: refused. */
+static void test_reentry_refused(void **state) {
+    (void)state;
+    tr_runtime_t *rt = tt_runtime(NULL);
+    tr_ref_t a = spawn_act(rt, 1, 0);
+    spawn_act(rt, 2, 0);
+    assert_int_equal(tr_runtime_send(rt, a, MSG_REENTER, NULL, 0), 0);
+    tt_drain(rt);
+    assert_int_equal(g.handled, 1);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(g.reenter_rc[i], TR_EWRONGTHREAD);
+    tr_runtime_destroy(rt);
+}
+
 static void test_shutdown_from_handler(void **state) {
     (void)state;
     tr_runtime_t *rt = tt_runtime(NULL);
@@ -684,6 +739,8 @@ int main(void) {
         cmocka_unit_test_setup(test_fairness_batch, setup),
         cmocka_unit_test_setup(test_io_not_starved, setup),
         cmocka_unit_test_setup(test_ordered_shutdown, setup),
+        cmocka_unit_test_setup(test_ordered_shutdown_busy, setup),
+        cmocka_unit_test_setup(test_reentry_refused, setup),
         cmocka_unit_test_setup(test_shutdown_from_handler, setup),
         cmocka_unit_test_setup(test_runtime_stop_keeps_actors, setup),
         cmocka_unit_test_setup(test_wrong_thread, setup),

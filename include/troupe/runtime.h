@@ -56,6 +56,12 @@ typedef struct tr_runtime_opts_s {
  * TR_ENOMEM, TR_ESYS (loop creation failed). */
 TR_API int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out);
 
+/* Driving the loop. tr_runtime_run, _poll, _run_until_idle, _run_until,
+ * _advance and _verify run on the scheduler thread and never from inside a
+ * handler, continuation, init or terminate (re-entering the loop there would
+ * run a second handler of an actor whose handler is still on the stack):
+ * both cases return TR_EWRONGTHREAD. */
+
 /* Run the scheduler loop until the runtime stops (tr_runtime_stop, or an
  * ordered shutdown has stopped every actor). Blocks; scheduler thread only.
  * With an attached loop, prefer running that loop yourself: the runtime's
@@ -63,10 +69,13 @@ TR_API int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out);
  * stopped). */
 TR_API int tr_runtime_run(tr_runtime_t *rt);
 
-/* Start an ordered shutdown: every live actor is asked to stop, most
- * recently spawned first (children before the ones that spawned them);
- * once none is left tr_runtime_run returns. Safe from any thread and from
- * signal-watcher context. Returns 0 (also when already shutting down). */
+/* Start an ordered shutdown: at the start of the next pass every live actor
+ * is stopped (terminate with TR_STOP_SHUTDOWN, resources released, queued
+ * messages discarded and counted), strictly most recently spawned first, so
+ * children stop before the actors that spawned them; then tr_runtime_run
+ * returns. Spawning is refused from then on (TR_ESTOPPED). Safe from any
+ * thread and from signal-watcher context. Returns 0 (also when already
+ * shutting down) or TR_EINVAL (NULL rt). */
 TR_API int tr_runtime_shutdown(tr_runtime_t *rt);
 
 /* Make tr_runtime_run return after the current pass, leaving actors alive
