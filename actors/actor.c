@@ -122,6 +122,18 @@ void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg) 
     if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);
 }
 
+/* From a foreign thread: hand a control request to the actor's scheduler. */
+static int post_control(tr_runtime_t *rt, tr__sched_t *s, int kind, tr_ref_t ref, uint32_t arg) {
+    if (!tr_actor_alive(rt, ref)) return TR_EDEAD;
+    tr__inode_t *n = calloc(1, sizeof(*n));
+    if (!n) return TR_ENOMEM;
+    n->kind = kind;
+    n->to = ref;
+    n->arg = arg;
+    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
+    return 0;
+}
+
 int tr_stop(tr_runtime_t *rt, tr_ref_t ref) {
     if (!rt) return TR_EINVAL;
     if (ref.gen == 0 || ref.sched >= rt->nsched) return TR_EDEAD;
@@ -132,14 +144,7 @@ int tr_stop(tr_runtime_t *rt, tr_ref_t ref) {
         tr__actor_sys_push(s, a, TR__IN_STOP, TR_STOP_NORMAL);
         return 0;
     }
-    if (!tr_actor_alive(rt, ref)) return TR_EDEAD;
-    tr__inode_t *n = calloc(1, sizeof(*n));
-    if (!n) return TR_ENOMEM;
-    n->kind = TR__IN_STOP;
-    n->to = ref;
-    n->arg = TR_STOP_NORMAL;
-    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
-    return 0;
+    return post_control(rt, s, TR__IN_STOP, ref, TR_STOP_NORMAL);
 }
 
 int tr_stop_self(tr_ctx_t *ctx) {
@@ -237,14 +242,7 @@ int tr_set_mailbox_capacity(tr_runtime_t *rt, tr_ref_t ref, uint32_t capacity) {
         tr__actor_set_capacity(s, a, capacity);
         return 0;
     }
-    if (!tr_actor_alive(rt, ref)) return TR_EDEAD;
-    tr__inode_t *n = calloc(1, sizeof(*n));
-    if (!n) return TR_ENOMEM;
-    n->kind = TR__IN_SET_CAP;
-    n->to = ref;
-    n->arg = capacity;
-    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
-    return 0;
+    return post_control(rt, s, TR__IN_SET_CAP, ref, capacity);
 }
 
 int tr_mailbox_info(tr_runtime_t *rt, tr_ref_t ref, tr_mailbox_info_t *out) {

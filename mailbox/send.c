@@ -270,6 +270,25 @@ int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, siz
 
 /* ---- calls ---- */
 
+/* Count a new channel and record who waits for whom; an actor caller keeps
+ * it in its pending list so its death can cancel it. */
+static void chan_open(tr__sched_t *s, tr__chan_t *c, tr__actor_t *caller, tr__sync_t *sync,
+                      tr_ref_t to, int type, tr_cont_fn cont, void *cookie) {
+    TR__INC(s->c.chan_created);
+    c->caller = caller ? caller->ref : TR_REF_NONE;
+    c->caller_actor = caller;
+    c->sync = sync;
+    c->callee = to;
+    c->msg_type = type;
+    c->cont = cont;
+    c->cookie = cookie;
+    if (caller) {
+        c->next = caller->calls;
+        if (caller->calls) caller->calls->prev = c;
+        caller->calls = c;
+    }
+}
+
 /* Start a call from an actor (`caller`) or a foreign thread (`sync`). Owns
  * env's payload. For actor callers an error return means nothing was
  * created; sync callers always learn the outcome through their channel. */
@@ -299,20 +318,8 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
                 if (!c) {
                     err = TR_ENOMEM;
                 } else {
-                    TR__INC(s->c.chan_created);
                     TR__INC(s->c.drops_newest);
-                    c->caller = caller ? caller->ref : TR_REF_NONE;
-                    c->caller_actor = caller;
-                    c->sync = sync;
-                    c->callee = to;
-                    c->msg_type = env->type;
-                    c->cont = cont;
-                    c->cookie = cookie;
-                    if (caller) {
-                        c->next = caller->calls;
-                        if (caller->calls) caller->calls->prev = c;
-                        caller->calls = c;
-                    }
+                    chan_open(s, c, caller, sync, to, env->type, cont, cookie);
                     tr__env_destroy(env);
                     tr__chan_resolve(s, c, TR_EDROPPED, 0, TR_DROP_OVERFLOW,
                                      "mailbox full: request dropped (drop_newest policy)",
@@ -359,26 +366,11 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
             pthread_mutex_unlock(&sync->mu);
             return 0;
         }
-        TR__INC(s->c.chan_created);
-        c->sync = sync;
-        c->callee = to;
-        c->msg_type = env->type;
+        chan_open(s, c, NULL, sync, to, env->type, NULL, NULL);
         tr__chan_resolve(s, c, err, 0, TR_DROP_NONE, NULL, NULL, 0);
         return 0;
     }
-    TR__INC(s->c.chan_created);
-    c->caller = caller ? caller->ref : TR_REF_NONE;
-    c->caller_actor = caller;
-    c->sync = sync;
-    c->callee = to;
-    c->msg_type = env->type;
-    c->cont = cont;
-    c->cookie = cookie;
-    if (caller) {
-        c->next = caller->calls;
-        if (caller->calls) caller->calls->prev = c;
-        caller->calls = c;
-    }
+    chan_open(s, c, caller, sync, to, env->type, cont, cookie);
     TR__INC(s->c.msgs_sent);
     if (depth > a->high_water) a->high_water = depth;
     if (depth >= a->hi_mark) tr__wm_check_high(s, a, depth);
