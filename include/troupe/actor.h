@@ -197,7 +197,7 @@ TR_API int tr_release(tr_ctx_t *ctx, void *ptr);
  * the mailbox full follows the overflow policy; under TR_OVERFLOW_FAIL it is
  * counted as a dead letter. Timers belong to the actor and are cancelled when
  * it stops. Time comes from the runtime clock (real, or manual under the
- * testkit). Scheduler thread, inside a handler/init.
+ * manual_clock option). Scheduler thread, inside a handler/init.
  * tr_timer_start returns a timer id > 0, or TR_EINVAL (no actor, after_ms and
  * repeat_ms both 0 is allowed: fires on the next pass), TR_ENOHANDLER,
  * TR_ENOMEM.
