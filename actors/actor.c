@@ -82,11 +82,9 @@ int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_
     rt->actors_live++;
     if (type->init) {
         tr_ctx_t saved;
-        a->flags |= TR__A_INIT;
         tr__ctx_enter(s, a, NULL, &saved);
         int r = type->init(&s->ctx, a->state, opts->args);
         tr__ctx_leave(s, &saved);
-        a->flags &= ~TR__A_INIT;
         if (r != 0) {
             tr__log(rt, TR_LOG_INFO, "init of %s refused (%d)", type->name, r);
             a->flags |= TR__A_UNSTARTED;

@@ -131,17 +131,24 @@ static void count_outcome(tr__sched_t *s, int status) {
     }
 }
 
-void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
-                      tr_drop_reason_t why, const char *detail, const void *data, size_t len) {
+/* Hand a result to a tr_call_sync waiter (it takes res->heap_) and wake it. */
+static void sync_finish(tr__sync_t *w, const tr_result_t *res) {
+    pthread_mutex_lock(&w->mu);
+    w->res = *res;
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* `copy_detail`: the detail is the application's (tr_reply_error,
+ * tr_reply_drop) and is copied; the runtime's own details are static. */
+static void resolve(tr__sched_t *s, tr__chan_t *c, int status, int error, tr_drop_reason_t why,
+                    const char *detail, bool copy_detail, const void *data, size_t len) {
     TR__ASSERT(c->state == TR__CH_PENDING, "a reply channel resolves exactly once");
     if (c->timer.heap_idx != UINT32_MAX) tr__heap_remove(s, &c->timer);
     unlink_pending(c);
-    /* user details (tr_reply_error, tr_reply_drop) are copied; ours are static */
-    bool detail_static = status != TR_EREPLY && why != TR_DROP_RETURNED;
-    if (why == TR_DROP_RETURNED && detail && detail == tr_drop_reason_str(why))
-        detail_static = true;
     tr_result_t *res = &c->res;
-    if (!fill_result(res, c->inl, data, len, detail, detail_static, c->sync != NULL)) {
+    if (!fill_result(res, c->inl, data, len, detail, !copy_detail, c->sync != NULL)) {
         status = TR_EDROPPED;
         why = TR_DROP_RETURNED;
         res->detail = "out of memory while copying the reply";
@@ -156,13 +163,8 @@ void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
     if (status == TR_EDROPPED && !res->detail) res->detail = tr_drop_reason_str(why);
     count_outcome(s, status);
     if (c->sync) {
-        tr__sync_t *w = c->sync;
-        pthread_mutex_lock(&w->mu);
-        w->res = *res;      /* the waiter takes the heap block */
-        res->heap_ = NULL;
-        w->done = 1;
-        pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
+        sync_finish(c->sync, res);
+        res->heap_ = NULL; /* the waiter owns it now */
         tr__chan_release(s, c);
         return;
     }
@@ -173,6 +175,43 @@ void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
     else a->rq_head = c;
     a->rq_tail = c;
     if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING | TR__A_DEAD))) tr__schedule(s, a);
+}
+
+void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
+                      tr_drop_reason_t why, const char *detail, const void *data, size_t len) {
+    resolve(s, c, status, error, why, detail, false, data, len);
+}
+
+void tr__chan_open(tr__sched_t *s, tr__chan_t *c, tr__actor_t *caller, tr__sync_t *sync,
+                   tr_ref_t to, int type, tr_cont_fn cont, void *cookie) {
+    TR__INC(s->c.chan_created);
+    c->caller = caller ? caller->ref : TR_REF_NONE;
+    c->caller_actor = caller;
+    c->sync = sync;
+    c->callee = to;
+    c->msg_type = type;
+    c->cont = cont;
+    c->cookie = cookie;
+    if (caller) {
+        c->next = caller->calls;
+        if (caller->calls) caller->calls->prev = c;
+        caller->calls = c;
+    }
+}
+
+void tr__sync_fail(tr__sched_t *s, tr__sync_t *w, tr_ref_t to, int type, int status,
+                   const char *detail) {
+    tr__chan_t *c = tr__chan_new(s);
+    if (!c) { /* no channel to count it with, but the waiter is still told */
+        tr_result_t res;
+        memset(&res, 0, sizeof(res));
+        res.status = TR_ENOMEM;
+        res.responder = to;
+        sync_finish(w, &res);
+        return;
+    }
+    tr__chan_open(s, c, NULL, w, to, type, NULL, NULL);
+    tr__chan_resolve(s, c, status, 0, TR_DROP_NONE, detail, NULL, 0);
 }
 
 void tr__chan_run_cont(tr__sched_t *s, tr__actor_t *a, tr__chan_t *c) {
@@ -230,8 +269,8 @@ static int answer(tr__sched_t *s, uint32_t idx, uint32_t gen, int status, int er
         TR__INC(s->c.late_replies);
         return 0;
     }
-    tr__chan_resolve(s, c, status, error,
-                     status == TR_EDROPPED ? TR_DROP_RETURNED : TR_DROP_NONE, detail, data, len);
+    resolve(s, c, status, error, status == TR_EDROPPED ? TR_DROP_RETURNED : TR_DROP_NONE, detail,
+            true, data, len);
     if (status == TR_OK && c->res.status != TR_OK) return TR_ENOMEM;
     return 0;
 }

@@ -27,11 +27,6 @@ static int reserve(tr__slot_t *sl, uint32_t gen, uint32_t *depth) {
     }
 }
 
-static int reserve_local(tr__sched_t *s, tr__actor_t *a, uint32_t *depth) {
-    (void)s;
-    return reserve(a->slot, a->ref.gen, depth);
-}
-
 static void unreserve(tr__actor_t *a) { tr__slot_release_places(a->slot, 1); }
 
 static tr_overflow_t policy_for(tr__slot_t *sl, const tr_handler_t *h) {
@@ -91,7 +86,7 @@ int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, const tr_h
     } else if (reserved) {
         depth = current_depth(a);
     } else {
-        r = reserve_local(s, a, &depth);
+        r = reserve(a->slot, a->ref.gen, &depth);
     }
     if (TR__LIKELY(r == 0)) {
         if (TR__UNLIKELY(enqueue(s, a, env, depth) != 0)) {
@@ -108,7 +103,7 @@ int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, const tr_h
     }
     switch (policy_for(a->slot, h)) {
     case TR_OVERFLOW_DROP_OLDEST:
-        if (evict_oldest(s, a) && reserve_local(s, a, &depth) == 0) {
+        if (evict_oldest(s, a) && reserve(a->slot, a->ref.gen, &depth) == 0) {
             if (enqueue(s, a, env, depth) == 0) return 0;
             unreserve(a);
             tr__dead_letter(s, env);
@@ -270,25 +265,6 @@ int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, siz
 
 /* ---- calls ---- */
 
-/* Count a new channel and record who waits for whom; an actor caller keeps
- * it in its pending list so its death can cancel it. */
-static void chan_open(tr__sched_t *s, tr__chan_t *c, tr__actor_t *caller, tr__sync_t *sync,
-                      tr_ref_t to, int type, tr_cont_fn cont, void *cookie) {
-    TR__INC(s->c.chan_created);
-    c->caller = caller ? caller->ref : TR_REF_NONE;
-    c->caller_actor = caller;
-    c->sync = sync;
-    c->callee = to;
-    c->msg_type = type;
-    c->cont = cont;
-    c->cookie = cookie;
-    if (caller) {
-        c->next = caller->calls;
-        if (caller->calls) caller->calls->prev = c;
-        caller->calls = c;
-    }
-}
-
 /* Start a call from an actor (`caller`) or a foreign thread (`sync`). Owns
  * env's payload. For actor callers an error return means nothing was
  * created; sync callers always learn the outcome through their channel. */
@@ -306,11 +282,11 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
         if (err == TR_ENOHANDLER) TR__INC(s->c.dead_letters);
     }
     if (!err) {
-        err = reserve_local(s, a, &depth);
+        err = reserve(a->slot, a->ref.gen, &depth);
         if (err == TR_EFULL) {
             tr_overflow_t pol = policy_for(a->slot, h);
             if (pol == TR_OVERFLOW_DROP_OLDEST && evict_oldest(s, a) &&
-                reserve_local(s, a, &depth) == 0) {
+                reserve(a->slot, a->ref.gen, &depth) == 0) {
                 err = 0;
             } else if (pol != TR_OVERFLOW_FAIL) {
                 /* dropped as the newest: the caller is told via its channel */
@@ -319,7 +295,7 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
                     err = TR_ENOMEM;
                 } else {
                     TR__INC(s->c.drops_newest);
-                    chan_open(s, c, caller, sync, to, env->type, cont, cookie);
+                    tr__chan_open(s, c, caller, sync, to, env->type, cont, cookie);
                     tr__env_destroy(env);
                     tr__chan_resolve(s, c, TR_EDROPPED, 0, TR_DROP_OVERFLOW,
                                      "mailbox full: request dropped (drop_newest policy)",
@@ -356,21 +332,10 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
         tr__env_destroy(env);
         TR__INC(s->c.sends_rejected);
         if (!sync) return err;
-        /* a foreign caller learns the outcome through its channel */
-        c = tr__chan_new(s);
-        if (!c) {
-            pthread_mutex_lock(&sync->mu);
-            sync->res.status = TR_ENOMEM;
-            sync->done = 1;
-            pthread_cond_signal(&sync->cv);
-            pthread_mutex_unlock(&sync->mu);
-            return 0;
-        }
-        chan_open(s, c, NULL, sync, to, env->type, NULL, NULL);
-        tr__chan_resolve(s, c, err, 0, TR_DROP_NONE, NULL, NULL, 0);
+        tr__sync_fail(s, sync, to, env->type, err, NULL); /* told through its channel */
         return 0;
     }
-    chan_open(s, c, caller, sync, to, env->type, cont, cookie);
+    tr__chan_open(s, c, caller, sync, to, env->type, cont, cookie);
     TR__INC(s->c.msgs_sent);
     if (depth > a->high_water) a->high_water = depth;
     if (depth >= a->hi_mark) tr__wm_check_high(s, a, depth);

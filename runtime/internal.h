@@ -242,7 +242,7 @@ typedef struct tr__slot_s {
 
 typedef struct tr__sysmsg_s {
     struct tr__sysmsg_s *next;
-    int kind; /* TR__IN_STOP, TR__IN_SET_CAP */
+    int kind; /* TR__IN_STOP (the only control message on the lane today) */
     uint32_t arg;
 } tr__sysmsg_t;
 
@@ -254,7 +254,6 @@ enum {
     TR__A_WM_HIGH = 1u << 4,
     TR__A_WM_CUSTOM = 1u << 5,
     TR__A_SHUTDOWN = 1u << 6, /* stop reason is shutdown */
-    TR__A_INIT = 1u << 7,     /* init running */
     TR__A_STOP_QUEUED = 1u << 8, /* a stop request is on the system lane */
     TR__A_UNSTARTED = 1u << 9,   /* init refused: no terminate, not counted */
 };
@@ -514,6 +513,14 @@ void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
                       tr_drop_reason_t why, const char *detail, const void *data,
                       size_t len);
 void tr__chan_run_cont(tr__sched_t *s, tr__actor_t *a, tr__chan_t *c);
+/* Count a new channel and record who waits for whom; an actor caller keeps
+ * it in its pending list so its death can cancel it. */
+void tr__chan_open(tr__sched_t *s, tr__chan_t *c, tr__actor_t *caller, tr__sync_t *sync,
+                   tr_ref_t to, int type, tr_cont_fn cont, void *cookie);
+/* Tell a tr_call_sync waiter that its call failed with `status` (through a
+ * counted channel; without one if even that cannot be allocated). */
+void tr__sync_fail(tr__sched_t *s, tr__sync_t *w, tr_ref_t to, int type, int status,
+                   const char *detail);
 void tr__chan_release(tr__sched_t *s, tr__chan_t *c);
 /* Caller died: cancel its pending calls and queued continuations. */
 void tr__chan_cancel_actor(tr__sched_t *s, tr__actor_t *a);

@@ -357,20 +357,7 @@ void tr_runtime_destroy(tr_runtime_t *rt) {
             tr__dead_letter(s, &n->env);
         } else if (n->kind == TR__IN_CALL_SYNC) {
             tr__env_destroy(&n->env);
-            tr__chan_t *c = tr__chan_new(s);
-            if (c) {
-                TR__INC(s->c.chan_created);
-                c->sync = n->sync;
-                c->callee = n->to;
-                tr__chan_resolve(s, c, TR_ESTOPPED, 0, TR_DROP_NONE,
-                                 "the runtime was destroyed", NULL, 0);
-            } else {
-                pthread_mutex_lock(&n->sync->mu);
-                n->sync->res.status = TR_ESTOPPED;
-                n->sync->done = 1;
-                pthread_cond_signal(&n->sync->cv);
-                pthread_mutex_unlock(&n->sync->mu);
-            }
+            tr__sync_fail(s, n->sync, n->to, n->env.type, TR_ESTOPPED, "the runtime was destroyed");
         }
         free(n);
         n = next;
