@@ -15,6 +15,11 @@ extern "C" {
  * dense array, so dispatch is one bounds check and one load). */
 enum {
     TR_MSG_FD_READY = 1, /* payload tr_fd_event_t; type chosen by tr_watch_fd */
+    TR_MSG_DOWN = 2,     /* payload tr_down_t: a monitored actor stopped
+                            (troupe/supervisor.h, tr_monitor) */
+    TR_MSG_SHUTDOWN = 3, /* payload tr_stop_reason_t: a stop request, delivered
+                            instead of stopping to actors whose table handles
+                            it (see tr_stop) */
     TR_MSG_USER = 64,
     TR_MSG_MAX_SPAN = 4096
 };
@@ -78,12 +83,22 @@ typedef struct tr_handler_s {
 #define TR_ON_POLICY(type, fn, size, policy) {(type), (fn), (size), #type, (policy)}
 #define TR_END {0, NULL, 0, NULL, TR_OVERFLOW_DEFAULT}
 
-/* Why an actor stops; passed to terminate. */
+/* Why an actor stopped: passed to terminate, carried by exit signals to its
+ * supervisor and by DOWN messages to its monitors. NORMAL and SHUTDOWN are
+ * normal exits; PANIC, KILLED and ESCALATED are abnormal (a transient child
+ * is restarted only after an abnormal exit, as in OTP). */
 typedef enum {
     TR_STOP_NORMAL = 0, /* tr_stop / tr_stop_self */
-    TR_STOP_SHUTDOWN,   /* runtime shutdown (signal, tr_runtime_shutdown, destroy) */
-    TR_STOP_PANIC       /* reserved for supervision (tr_panic) */
+    TR_STOP_SHUTDOWN,   /* ordered shutdown: supervisor, tr_runtime_shutdown, destroy */
+    TR_STOP_PANIC,      /* tr_panic, or a hardware fault under TR_FAULT_ISOLATE */
+    TR_STOP_KILLED,     /* brutal kill (shutdown timeout passed or brutal_kill
+                           child spec): terminate is not called */
+    TR_STOP_ESCALATED,  /* a supervisor gave up: restart intensity exceeded */
+    TR_STOP_NOPROC      /* DOWN only: the monitored actor was already dead */
 } tr_stop_reason_t;
+
+/* Name of a stop reason ("normal", "panic", ...); static string. Thread-safe. */
+TR_API const char *tr_stop_reason_str(tr_stop_reason_t reason);
 
 /* An actor type: a constant descriptor, usually `static const`. Its memory
  * must outlive every actor of the type (the runtime keeps a pointer).
@@ -131,8 +146,13 @@ TR_API int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type,
 #define TR_MAILBOX_MAX (1u << 24)
 
 /* Ask an actor to stop. The request travels on the system lane, so it is
- * never refused for a full mailbox; the actor finishes its current message,
- * then: terminate runs; owned resources are released; its timers and fd
+ * never refused for a full mailbox. If the actor's table handles
+ * TR_MSG_SHUTDOWN, that handler receives the request instead (payload: the
+ * tr_stop_reason_t) and the actor stops when it calls tr_stop_self, after
+ * finishing what it wants to finish: OTP's trapped exit. Its supervisor's
+ * shutdown timeout bounds how long that may take; a second request stops it
+ * at once. Otherwise the actor finishes its current message, then:
+ * terminate runs; owned resources are released; its timers and fd
  * watchers are cancelled; reply channels it holds resolve TR_EDROPPED
  * (TR_DROP_STOPPED); calls still queued resolve TR_EDROPPED
  * (TR_DROP_DISCARDED); queued one-way messages are dead letters (destructors

@@ -39,7 +39,8 @@ extern "C" {
     XX(ESTOPPED, -13, "runtime is stopping or stopped")                        \
     XX(EALREADY, -14, "already done (reply already sent, timer already gone)") \
     XX(ESYS, -15, "system call failed (see errno)")                            \
-    XX(EINIT, -16, "actor init callback failed")
+    XX(EINIT, -16, "actor init callback failed")                               \
+    XX(EESCALATED, -17, "a root supervisor gave up: restart intensity exceeded")
 
 typedef enum {
     TR_OK = 0,

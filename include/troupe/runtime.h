@@ -3,6 +3,7 @@
 #define TROUPE_RUNTIME_H
 
 #include <troupe/common.h>
+#include <troupe/panic.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,13 +48,21 @@ typedef struct tr_runtime_opts_s {
     void *log_arg;
     tr_watermark_fn on_watermark;
     void *watermark_arg;
+    tr_fault_isolation_t fault_isolation; /* hardware faults in handlers
+                                  (troupe/panic.h); 0: TR_FAULT_REPORT */
+    uint32_t event_ring;       /* events kept per scheduler for panic scenes
+                                  and tracing, rounded up to a power of two;
+                                  0: 1024 (at most 1 << 20) */
 } tr_runtime_opts_t;
 
 /* Create a runtime with one scheduler on the calling thread (that thread
  * becomes the scheduler thread: it must be the one that runs the loop).
- * `opts` may be NULL; it is copied. Writes the runtime to *out.
- * Returns 0, TR_EINVAL (NULL out, batch/pass_budget/capacity out of range),
- * TR_ENOMEM, TR_ESYS (loop creation failed). */
+ * `opts` may be NULL; it is copied. Writes the runtime to *out. Unless
+ * fault_isolation is TR_FAULT_OFF, installs the process-wide fault handlers
+ * (troupe/panic.h) and an alternate signal stack for this thread.
+ * Returns 0, TR_EINVAL (NULL out, batch/pass_budget/capacity/event_ring/
+ * fault_isolation out of range), TR_ENOMEM, TR_ESYS (loop creation or
+ * sigaction failed). */
 TR_API int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out);
 
 /* Driving the loop. tr_runtime_run, _poll, _run_until_idle, _run_until,
@@ -65,17 +74,20 @@ TR_API int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out);
 /* Run the scheduler loop until the runtime stops (tr_runtime_stop, or an
  * ordered shutdown has stopped every actor). Blocks; scheduler thread only.
  * With an attached loop, prefer running that loop yourself: the runtime's
- * watchers live on it. Returns 0, TR_EWRONGTHREAD, TR_ESTOPPED (already
- * stopped). */
+ * watchers live on it. Returns 0, TR_EESCALATED (a root supervisor gave up
+ * and the runtime shut down because of it: exit non-zero),
+ * TR_EWRONGTHREAD, TR_ESTOPPED (already stopped). */
 TR_API int tr_runtime_run(tr_runtime_t *rt);
 
-/* Start an ordered shutdown: at the start of the next pass every live actor
- * is stopped (terminate with TR_STOP_SHUTDOWN, resources released, queued
- * messages discarded and counted), strictly most recently spawned first, so
- * children stop before the actors that spawned them; then tr_runtime_run
- * returns. Spawning is refused from then on (TR_ESTOPPED). Safe from any
- * thread and from signal-watcher context. Returns 0 (also when already
- * shutting down) or TR_EINVAL (NULL rt). */
+/* Start an ordered shutdown. At the start of the next pass every root
+ * supervisor (most recent first) is asked to shut down: each stops its
+ * children in reverse start order, giving each its shutdown timeout (OTP's
+ * shutdown), then exits. Once no supervisor is left, every remaining actor
+ * is stopped directly (terminate with TR_STOP_SHUTDOWN, resources released,
+ * queued messages discarded and counted), strictly most recently spawned
+ * first; then tr_runtime_run returns. Spawning is refused from then on
+ * (TR_ESTOPPED). Safe from any thread and from signal-watcher context.
+ * Returns 0 (also when already shutting down) or TR_EINVAL (NULL rt). */
 TR_API int tr_runtime_shutdown(tr_runtime_t *rt);
 
 /* Make tr_runtime_run return after the current pass, leaving actors alive
@@ -108,6 +120,10 @@ TR_API int64_t tr_runtime_run_until_idle(tr_runtime_t *rt);
  * it) until pred(arg) returns nonzero; pred is checked after every pass.
  * Returns 0, TR_EWRONGTHREAD, or TR_ESTOPPED if the runtime stopped first. */
 TR_API int tr_runtime_run_until(tr_runtime_t *rt, int (*pred)(void *arg), void *arg);
+
+/* Why the runtime stopped: 0, or TR_EESCALATED once a root supervisor has
+ * given up (the value tr_runtime_run returns). Thread-safe. */
+TR_API int tr_runtime_exit_status(tr_runtime_t *rt);
 
 /* Current runtime time in milliseconds (monotonic; under manual_clock the
  * virtual time, starting at 0). Scheduler thread. */
@@ -152,6 +168,12 @@ typedef struct tr_stats_s {
     uint64_t watermark_high, watermark_low;
     uint64_t inbox_wakeups;    /* ev_async wake-ups sent by foreign threads */
     uint64_t loop_passes;
+    uint64_t panics;           /* tr_panic and isolated faults */
+    uint64_t faults_isolated;  /* hardware faults turned into panics: > 0 means
+                                  the runtime is tainted (memory may be corrupt) */
+    uint64_t restarts;         /* children restarted by supervisors */
+    uint64_t downs;            /* DOWN messages queued for monitors */
+    uint64_t exits;            /* exit signals queued for supervisors */
 } tr_stats_t;
 
 /* Fill *out with a snapshot of the counters. Thread-safe (relaxed atomic

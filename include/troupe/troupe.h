@@ -12,5 +12,7 @@
 #include <troupe/actor.h>
 #include <troupe/message.h>
 #include <troupe/runtime.h>
+#include <troupe/panic.h>
+#include <troupe/supervisor.h>
 
 #endif /* TROUPE_TROUPE_H */
