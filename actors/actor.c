@@ -4,6 +4,7 @@
  * after the handler returns, and the memory is freed only once the actor has
  * left the run queue. Scheduler thread, except tr_stop, tr_actor_alive,
  * tr_set_mailbox_capacity and tr_mailbox_info, which any thread may call. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +29,60 @@ void tr__actor_set_capacity(tr__sched_t *s, tr__actor_t *a, uint32_t cap) {
     set_marks(a, cap);
 }
 
+/* Value init returns when it panicked (init's own refusals are any other
+ * nonzero value). */
+#define TR__INIT_PANICKED INT32_MIN
+
+/* Run init inside a protected region: a panic there is reported and makes
+ * the spawn fail with TR_EINIT. */
+static int run_init(tr__sched_t *s, tr__actor_t *a, const void *args) {
+    tr_ctx_t saved;
+    tr__pframe_t f;
+    volatile int r = 0;
+    const char *volatile prev_what = s->run_what;
+    tr__ctx_enter(s, a, NULL, &saved);
+    s->run_what = "init";
+    tr__pframe_push(s, &f);
+    if (sigsetjmp(f.jb, 0) == 0) {
+        r = a->ti->type->init(&s->ctx, a->state, args);
+    } else {
+        tr__panic_report(s, a, "init");
+        r = TR__INIT_PANICKED;
+    }
+    tr__pframe_pop(s, &f);
+    s->run_what = prev_what;
+    tr__ctx_leave(s, &saved);
+    return r;
+}
+
+/* Run terminate inside a protected region: a panic ends terminate early and
+ * the stop goes on. */
+static void run_terminate(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason) {
+    tr_ctx_t saved;
+    tr__pframe_t f;
+    const char *volatile prev_what = s->run_what;
+    tr__ctx_enter(s, a, NULL, &saved);
+    s->run_what = "terminate";
+    tr__pframe_push(s, &f);
+    if (sigsetjmp(f.jb, 0) == 0) {
+        a->ti->type->terminate(&s->ctx, a->state, reason);
+    } else {
+        tr__panic_report(s, a, "terminate");
+        tr__log(s->rt, TR_LOG_WARNING, "terminate of %s (actor %u.%u) panicked: %s",
+                a->ti->type->name, a->ref.slot, a->ref.gen, s->panic.reason);
+    }
+    tr__pframe_pop(s, &f);
+    s->run_what = prev_what;
+    tr__ctx_leave(s, &saved);
+}
+
 int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
              tr_ref_t *out) {
+    return tr__spawn(rt, type, opts, NULL, out);
+}
+
+int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
+              const tr__spawn_ex_t *ex, tr_ref_t *out) {
     static const tr_spawn_opts_t defaults;
     if (!rt || !type) return TR_EINVAL;
     tr__sched_t *s = &rt->sched[0];
@@ -55,6 +108,20 @@ int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_
     if (type->state_size > SIZE_MAX - sizeof(tr__actor_t)) return TR_EINVAL;
     tr__actor_t *a = calloc(1, sizeof(*a) + type->state_size);
     if (!a) return TR_ENOMEM;
+    if (ex) {
+        tr__extra_t *x = tr__actor_extra(a);
+        char *path = ex->path ? strdup(ex->path) : NULL;
+        if (!x || (ex->path && !path)) {
+            free(path);
+            free(a->x);
+            free(a);
+            return TR_ENOMEM;
+        }
+        x->parent = ex->parent;
+        x->path = path;
+        x->incarnation = ex->incarnation;
+        if (ex->is_sup) a->flags |= TR__A_SUP;
+    }
     uint32_t idx;
     if (tr__slot_alloc(rt, &idx) != 0) {
         free(a);
@@ -80,15 +147,21 @@ int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_
      * orders the fields above before any acquire load that sees it */
     atomic_store_explicit(&sl->word, w, memory_order_release);
     rt->actors_live++;
+    tr__ev(s, TR_EV_SPAWN, a->ref, ex ? ex->parent : TR_REF_NONE, 0,
+           ex ? (int32_t)ex->incarnation : 1);
     if (type->init) {
-        tr_ctx_t saved;
-        tr__ctx_enter(s, a, NULL, &saved);
-        int r = type->init(&s->ctx, a->state, opts->args);
-        tr__ctx_leave(s, &saved);
+        int r = run_init(s, a, opts->args);
         if (r != 0) {
-            tr__log(rt, TR_LOG_INFO, "init of %s refused (%d)", type->name, r);
             a->flags |= TR__A_UNSTARTED;
-            tr__actor_teardown(s, a, TR_STOP_NORMAL);
+            if (r == TR__INIT_PANICKED) {
+                snprintf(s->spawn_err, sizeof(s->spawn_err), "init %s", s->panic.detail);
+                tr__log(rt, TR_LOG_INFO, "init of %s panicked: %s", type->name, s->panic.detail);
+                tr__actor_teardown_ex(s, a, TR_STOP_PANIC, s->panic.detail);
+            } else {
+                snprintf(s->spawn_err, sizeof(s->spawn_err), "init returned %d", r);
+                tr__log(rt, TR_LOG_INFO, "init of %s refused (%d)", type->name, r);
+                tr__actor_teardown(s, a, TR_STOP_NORMAL);
+            }
             return TR_EINIT;
         }
     }
@@ -102,22 +175,74 @@ int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_
     return 0;
 }
 
+static void sys_append(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m) {
+    m->next = NULL;
+    tr__sysmsg_t **pp = &a->sys;
+    while (*pp) pp = &(*pp)->next;
+    *pp = m;
+    if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);
+}
+
 void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg) {
-    tr__sysmsg_t *m = malloc(sizeof(*m));
+    tr__sysmsg_t *m = calloc(1, sizeof(*m));
+    if (kind == TR__IN_STOP) a->flags |= TR__A_STOP_QUEUED;
     if (!m) {
         /* a stop must not be lost: mark directly, the next turn tears down */
         a->flags |= TR__A_STOP_REQ;
-        if (arg == TR_STOP_SHUTDOWN) a->flags |= TR__A_SHUTDOWN;
-    } else {
-        m->kind = kind;
-        m->arg = arg;
-        m->next = NULL;
-        tr__sysmsg_t **pp = &a->sys;
-        while (*pp) pp = &(*pp)->next;
-        *pp = m;
+        tr__set_stop_reason(a, (tr_stop_reason_t)arg);
+        if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);
+        return;
     }
-    if (kind == TR__IN_STOP) a->flags |= TR__A_STOP_QUEUED;
-    if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);
+    m->kind = kind;
+    m->arg = arg;
+    sys_append(s, a, m);
+}
+
+void tr__actor_sys_notify(tr__sched_t *s, tr__actor_t *a, int kind, tr_ref_t from, int64_t id,
+                          tr_stop_reason_t reason, const char *detail) {
+    tr__sysmsg_t *m = calloc(1, sizeof(*m));
+    char *d = m && detail ? strdup(detail) : NULL;
+    if (!m || (detail && !d)) {
+        free(m);
+        tr__log(s->rt, TR_LOG_ERROR, "out of memory: %s about actor %u.%u for actor %u.%u lost",
+                kind == TR__SYS_EXIT ? "exit signal" : "DOWN", from.slot, from.gen, a->ref.slot,
+                a->ref.gen);
+        return;
+    }
+    m->kind = kind;
+    m->arg = (uint32_t)reason;
+    m->from = from;
+    m->id = id;
+    m->detail = d;
+    sys_append(s, a, m);
+}
+
+void tr__sysmsg_free(tr__sysmsg_t *m) {
+    if (!m) return;
+    free(m->detail);
+    free(m);
+}
+
+void tr__actor_request_stop(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason) {
+    if (a->flags & (TR__A_STOP_QUEUED | TR__A_STOP_REQ | TR__A_DEAD)) return;
+    tr__actor_sys_push(s, a, TR__IN_STOP, (uint32_t)reason);
+}
+
+void tr__actor_kill(tr__sched_t *s, tr__actor_t *a, const char *detail) {
+    TR__ASSERT(!(a->flags & TR__A_RUNNING), "kill of a running actor");
+    tr__actor_teardown_ex(s, a, TR_STOP_KILLED, detail ? detail : "killed");
+}
+
+const char *tr_stop_reason_str(tr_stop_reason_t reason) {
+    switch (reason) {
+    case TR_STOP_NORMAL: return "normal";
+    case TR_STOP_SHUTDOWN: return "shutdown";
+    case TR_STOP_PANIC: return "panic";
+    case TR_STOP_KILLED: return "killed";
+    case TR_STOP_ESCALATED: return "escalated";
+    case TR_STOP_NOPROC: return "noproc";
+    }
+    return "unknown";
 }
 
 /* From a foreign thread: hand a control request to the actor's scheduler. */
@@ -165,47 +290,86 @@ void tr__actor_free(tr__sched_t *s, tr__actor_t *a) {
     free(a);
 }
 
-/* Stop `a` now: terminate, release what it owns, resolve every reply channel
- * it is involved in, count what was queued. Called outside its handlers. */
-void tr__actor_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason) {
+static void release_resources(tr__sched_t *s, tr__actor_t *a) {
+    tr__owned_release_all(s, a);
+    tr__actor_timers_cancel(s, a);
+    tr__actor_fds_cancel(s, a);
+}
+
+/* Stop `a` now, outside its handlers. In order:
+ *  1. its generation moves on (new sends fail with TR_EDEAD), its name goes;
+ *  2. terminate(reason) runs (not after a refused init, not when killed),
+ *     then owned resources, timers and fd watches are released; after a
+ *     panic the order is reversed (the panic contract: resources first);
+ *  3. a supervisor's remaining children are killed, newest first;
+ *  4. reply channels it holds and calls queued for it resolve
+ *     DropWithoutReport, queued one-way messages are dead letters;
+ *  5. its own pending calls are cancelled;
+ *  6. its supervisor gets an exit signal, its monitors DOWN;
+ *  7. the slot is freed for a new incarnation. */
+static void teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
+                     const char *detail_in, bool panic_current) {
     tr_runtime_t *rt = s->rt;
     TR__ASSERT(!(a->flags & (TR__A_DEAD | TR__A_RUNNING)), "teardown of a dead or running actor");
-    /* 1. new sends fail with TR_EDEAD from here on; the name goes */
+    /* the detail may live in s->panic, which a panic in terminate reuses */
+    char *detail = detail_in ? strdup(detail_in) : NULL;
+    /* 1. */
     tr__registry_drop_slot(rt, a->ref);
     uint32_t next_gen = a->ref.gen + 1 ? a->ref.gen + 1 : 1;
     atomic_store_explicit(&a->slot->deq, 0, memory_order_relaxed);
     atomic_store_explicit(&a->slot->word, TR__WORD(next_gen, 0), memory_order_release);
-    /* 2. terminate (not after a refused init: the actor never started) */
+    /* 2. */
     bool started = !(a->flags & TR__A_UNSTARTED);
-    if (started && a->ti->type->terminate) {
-        tr_ctx_t saved;
-        tr__ctx_enter(s, a, NULL, &saved);
-        a->ti->type->terminate(&s->ctx, a->state, reason);
-        tr__ctx_leave(s, &saved);
+    bool call_terminate = started && reason != TR_STOP_KILLED && a->ti->type->terminate;
+    if (reason == TR_STOP_PANIC) release_resources(s, a);
+    if (call_terminate) run_terminate(s, a, reason);
+    /* 3. */
+    if (a->flags & TR__A_SUP) tr__sup_teardown(s, a, reason, detail);
+    if (reason != TR_STOP_PANIC) release_resources(s, a);
+    /* 4. */
+    bool panicked = reason == TR_STOP_PANIC && detail;
+    if (panic_current) tr__panic_drop_current(s);
+    if (panicked) {
+        tr__kept_drop_all(s, a, TR_DROP_PANICKED, detail);
+    } else {
+        tr__kept_drop_all(s, a, TR_DROP_STOPPED,
+                          reason == TR_STOP_KILLED ? "responder was killed while holding the channel"
+                                                   : NULL);
     }
-    /* 3. owned resources, timers, fd watches */
-    tr__owned_release_all(s, a);
-    tr__actor_timers_cancel(s, a);
-    tr__actor_fds_cancel(s, a);
-    /* 4. kept reply channels, queued calls and one-way messages */
-    tr__kept_drop_all(s, a, TR_DROP_STOPPED);
     while (a->ring.count) {
         tr__env_t env;
         tr__ring_pop(&a->ring, &env);
         if (env.flags & TR__F_NOCAP) continue; /* fd readiness: nothing owned */
-        tr__discard_env(s, &env, TR_DROP_DISCARDED, tr_drop_reason_str(TR_DROP_DISCARDED));
+        if (panicked)
+            tr__discard_env(s, &env, TR_DROP_PANICKED, detail, true);
+        else
+            tr__discard_env(s, &env, TR_DROP_DISCARDED, tr_drop_reason_str(TR_DROP_DISCARDED),
+                            false);
     }
     tr__ring_free(&a->ring);
     while (a->sys) {
         tr__sysmsg_t *m = a->sys;
         a->sys = m->next;
-        free(m);
+        tr__sysmsg_free(m);
     }
-    /* 5. its own calls: pending ones are cancelled, queued continuations dropped */
+    /* 5. */
     tr__chan_cancel_actor(s, a);
-    free(a->x);
-    a->x = NULL;
-    /* 6. the slot is free for a new incarnation */
+    /* 6. */
+    tr__ev(s, TR_EV_STOP, a->ref, a->x ? a->x->parent : TR_REF_NONE, 0, (int32_t)reason);
+    if (a->x) {
+        tr__actor_t *parent = started ? tr__actor_get(rt, a->x->parent) : NULL;
+        if (parent && !(parent->flags & TR__A_DEAD)) {
+            TR__INC(s->c.exits);
+            tr__actor_sys_notify(s, parent, TR__SYS_EXIT, a->ref, 0, reason, detail);
+        }
+        tr__monitors_on_stop(s, a, reason, detail);
+        free(a->x->path);
+        free(a->x->exit_detail);
+        free(a->x);
+        a->x = NULL;
+    }
+    free(detail);
+    /* 7. */
     atomic_store_explicit(&a->slot->ti, NULL, memory_order_relaxed);
     a->slot->u.actor = NULL;
     tr__slot_release(rt, a->ref.slot);
@@ -213,6 +377,19 @@ void tr__actor_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason)
     if (started) TR__INC(s->c.actors_stopped);
     a->flags |= TR__A_DEAD;
     if (!(a->flags & TR__A_IN_RUNQ)) tr__actor_free(s, a);
+}
+
+void tr__actor_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason) {
+    teardown(s, a, reason, NULL, false);
+}
+
+void tr__actor_teardown_ex(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
+                           const char *detail) {
+    teardown(s, a, reason, detail, false);
+}
+
+void tr__actor_teardown_panic(tr__sched_t *s, tr__actor_t *a) {
+    teardown(s, a, TR_STOP_PANIC, s->panic.detail, true);
 }
 
 tr_ref_t tr_self(tr_ctx_t *ctx) { return ctx && ctx->actor ? ctx->actor->ref : TR_REF_NONE; }

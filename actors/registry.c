@@ -3,6 +3,7 @@
  * when the actor stops, so a restarted incarnation can take the name again.
  * Two hash handles: by name for lookups, by slot so teardown finds an
  * actor's name without a scan. Thread-safe (one mutex). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,4 +89,19 @@ void tr__registry_drop_slot(tr_runtime_t *rt, tr_ref_t ref) {
 void tr__registry_free(tr_runtime_t *rt) {
     tr__regent_t *e, *tmp;
     HASH_ITER(hh, rt->reg_by_name, e, tmp) drop_entry(rt, e);
+}
+
+/* The registered name of `ref` copied into buf, or NULL. Never blocks (a
+ * trylock), so panic scenes built in a signal handler cannot deadlock. */
+const char *tr__registry_name(tr_runtime_t *rt, tr_ref_t ref, char *buf, size_t len) {
+    const char *out = NULL;
+    if (!rt->reg_by_slot || len == 0 || pthread_mutex_trylock(&rt->reg_mu) != 0) return NULL;
+    tr__regent_t *e;
+    HASH_FIND(hs, rt->reg_by_slot, &ref.slot, sizeof(ref.slot), e);
+    if (e && tr_ref_eq(e->ref, ref)) {
+        snprintf(buf, len, "%s", e->name);
+        out = buf;
+    }
+    pthread_mutex_unlock(&rt->reg_mu);
+    return out;
 }

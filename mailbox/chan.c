@@ -160,7 +160,12 @@ static void resolve(tr__sched_t *s, tr__chan_t *c, int status, int error, tr_dro
     res->error = error;
     res->drop_reason = status == TR_EDROPPED ? why : TR_DROP_NONE;
     res->responder = c->callee;
-    if (status == TR_EDROPPED && !res->detail) res->detail = tr_drop_reason_str(why);
+    if (status == TR_EDROPPED) {
+        if (!res->detail) res->detail = tr_drop_reason_str(why);
+        tr__ev(s, TR_EV_DROP, c->callee, c->caller, c->msg_type, (int32_t)why);
+    } else if (status == TR_OK || status == TR_EREPLY) {
+        tr__ev(s, TR_EV_REPLY, c->callee, c->caller, c->msg_type, status);
+    }
     count_outcome(s, status);
     if (c->sync) {
         sync_finish(c->sync, res);
@@ -180,6 +185,10 @@ static void resolve(tr__sched_t *s, tr__chan_t *c, int status, int error, tr_dro
 void tr__chan_resolve(tr__sched_t *s, tr__chan_t *c, int status, int error,
                       tr_drop_reason_t why, const char *detail, const void *data, size_t len) {
     resolve(s, c, status, error, why, detail, false, data, len);
+}
+
+void tr__chan_drop(tr__sched_t *s, tr__chan_t *c, tr_drop_reason_t why, const char *detail) {
+    resolve(s, c, TR_EDROPPED, 0, why, detail, detail != NULL, NULL, 0);
 }
 
 void tr__chan_open(tr__sched_t *s, tr__chan_t *c, tr__actor_t *caller, tr__sync_t *sync,
@@ -335,14 +344,17 @@ int tr_reply_drop(tr_ctx_t *ctx, tr_reply_t *r, const char *detail) {
                        detail ? detail : tr_drop_reason_str(TR_DROP_RETURNED), NULL, 0);
 }
 
-void tr__kept_drop_all(tr__sched_t *s, tr__actor_t *a, tr_drop_reason_t why) {
+void tr__kept_drop_all(tr__sched_t *s, tr__actor_t *a, tr_drop_reason_t why,
+                       const char *detail) {
     if (!a->x) return;
     while (a->x->kept) {
         tr_reply_t *r = a->x->kept;
         a->x->kept = r->next;
         tr__chan_t *c = tr__chan_lookup(s, r->chan_idx, r->chan_gen);
-        if (c)
-            tr__chan_resolve(s, c, TR_EDROPPED, 0, why, tr_drop_reason_str(why), NULL, 0);
+        if (c) {
+            if (detail) tr__chan_drop(s, c, why, detail);
+            else tr__chan_resolve(s, c, TR_EDROPPED, 0, why, tr_drop_reason_str(why), NULL, 0);
+        }
         free(r);
     }
 }

@@ -36,14 +36,18 @@ static tr_overflow_t policy_for(tr__slot_t *sl, const tr_handler_t *h) {
 
 void tr__dead_letter(tr__sched_t *s, tr__env_t *env) {
     TR__INC(s->c.dead_letters);
+    tr__ev(s, TR_EV_DROP, TR_REF_NONE, env->sender, env->type, 0);
     tr__env_destroy(env);
 }
 
 void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
-                     const char *detail) {
+                     const char *detail, bool copy) {
     if (env->flags & TR__F_CALL) {
         tr__chan_t *c = tr__chan_lookup(s, env->chan_idx, env->chan_gen);
-        if (c) tr__chan_resolve(s, c, TR_EDROPPED, 0, reason, detail, NULL, 0);
+        if (c) {
+            if (copy) tr__chan_drop(s, c, reason, detail);
+            else tr__chan_resolve(s, c, TR_EDROPPED, 0, reason, detail, NULL, 0);
+        }
         tr__env_destroy(env);
     } else {
         tr__dead_letter(s, env);
@@ -59,7 +63,7 @@ static bool evict_oldest(tr__sched_t *s, tr__actor_t *a) {
     tr__slot_release_places(a->slot, 1);
     TR__INC(s->c.drops_oldest);
     tr__discard_env(s, &old, TR_DROP_OVERFLOW,
-                    "mailbox full: oldest message dropped (drop_oldest policy)");
+                    "mailbox full: oldest message dropped (drop_oldest policy)", false);
     return true;
 }
 
@@ -67,6 +71,7 @@ static bool evict_oldest(tr__sched_t *s, tr__actor_t *a) {
 static int enqueue(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, uint32_t depth) {
     if (TR__UNLIKELY(tr__ring_push(&a->ring, env) != 0)) return TR_ENOMEM;
     TR__INC(s->c.msgs_sent);
+    tr__ev(s, TR_EV_SEND, env->sender, a->ref, env->type, 0);
     if (depth) {
         if (depth > a->high_water) a->high_water = depth;
         if (TR__UNLIKELY(depth >= a->hi_mark)) tr__wm_check_high(s, a, depth);
@@ -337,6 +342,7 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
     }
     tr__chan_open(s, c, caller, sync, to, env->type, cont, cookie);
     TR__INC(s->c.msgs_sent);
+    tr__ev(s, TR_EV_SEND, env->sender, a->ref, env->type, 1);
     if (depth > a->high_water) a->high_water = depth;
     if (depth >= a->hi_mark) tr__wm_check_high(s, a, depth);
     if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);

@@ -10,6 +10,7 @@
 
 #include <ev.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,7 +48,19 @@ typedef struct tr__counters_s {
     tr__ctr_t chan_created, chan_ok, chan_error, chan_timeout, chan_dropped;
     tr__ctr_t chan_undelivered, chan_cancelled, late_replies, conts_cancelled;
     tr__ctr_t watermark_high, watermark_low, inbox_wakeups, loop_passes;
+    tr__ctr_t panics, faults_isolated, restarts, downs, exits;
 } tr__counters_t;
+
+/* Runtime-private message types (below TR_MSG_USER, above the public ones). */
+enum {
+    TR__MSG_EXIT = 8,      /* payload tr__exit_t: a child stopped (to its supervisor) */
+    TR__MSG_SUP_TIMER = 9, /* payload tr__sup_tick_t: a supervisor's own timer */
+};
+typedef struct tr__exit_s {
+    tr_ref_t child;
+    tr_stop_reason_t reason;
+    const char *detail; /* valid during the handler */
+} tr__exit_t;
 
 /* ---- envelopes: a message as it sits in a mailbox slot (56 bytes) ---- */
 enum {
@@ -126,7 +139,7 @@ static inline void tr__ring_pop(tr__ring_t *r, tr__env_t *out) {
 void tr__ring_free(tr__ring_t *r);
 
 /* ---- MPSC inbox (mailbox/inbox.c) ---- */
-enum { TR__IN_SEND, TR__IN_CALL_SYNC, TR__IN_STOP, TR__IN_SET_CAP };
+enum { TR__IN_SEND, TR__IN_CALL_SYNC, TR__IN_STOP, TR__IN_SET_CAP, TR__SYS_EXIT, TR__SYS_DOWN };
 typedef struct tr__sync_s tr__sync_t;
 typedef struct tr__inode_s {
     struct tr__inode_s *next;
@@ -240,10 +253,16 @@ typedef struct tr__slot_s {
 #define TR__CFG_CAP(c) ((c) & 0x0fffffffu)
 #define TR__CFG_POL(c) ((tr_overflow_t)((c) >> 28))
 
+/* A control message on an actor's system lane: a stop request (arg: the
+ * tr_stop_reason_t), an exit signal from a child (TR__SYS_EXIT) or a DOWN for
+ * a monitor (TR__SYS_DOWN). Never counted against the mailbox capacity. */
 typedef struct tr__sysmsg_s {
     struct tr__sysmsg_s *next;
-    int kind; /* TR__IN_STOP (the only control message on the lane today) */
-    uint32_t arg;
+    int kind;
+    uint32_t arg;   /* stop reason */
+    tr_ref_t from;  /* EXIT/DOWN: the actor that stopped */
+    int64_t id;     /* DOWN: monitor id */
+    char *detail;   /* owned, may be NULL */
 } tr__sysmsg_t;
 
 enum {
@@ -253,10 +272,16 @@ enum {
     TR__A_DEAD = 1u << 3,     /* torn down; freed when it leaves the run queue */
     TR__A_WM_HIGH = 1u << 4,
     TR__A_WM_CUSTOM = 1u << 5,
-    TR__A_SHUTDOWN = 1u << 6, /* stop reason is shutdown */
     TR__A_STOP_QUEUED = 1u << 8, /* a stop request is on the system lane */
     TR__A_UNSTARTED = 1u << 9,   /* init refused: no terminate, not counted */
+    TR__A_SUP = 1u << 10,        /* a supervisor (x->sup is its state) */
+    TR__A_TRAPPED = 1u << 11,    /* TR_MSG_SHUTDOWN delivered: next stop is final */
 };
+/* The reason of a requested stop lives in flags bits 16..19. */
+#define TR__A_REASON_SHIFT 16
+#define TR__A_REASON_MASK (0xfu << TR__A_REASON_SHIFT)
+static inline void tr__set_stop_reason(struct tr__actor_s *a, tr_stop_reason_t r);
+static inline tr_stop_reason_t tr__stop_reason(const struct tr__actor_s *a);
 
 typedef struct tr__owned_s {
     struct tr__owned_s *next;
@@ -273,12 +298,29 @@ typedef struct tr__fdwatch_s {
     struct tr__fdwatch_s *next;
 } tr__fdwatch_t;
 
+/* A monitor: `watcher` gets DOWN when `target` stops. Both actors are alive
+ * while it exists (each one's teardown removes its monitors). */
+typedef struct tr__mon_s {
+    int64_t id;
+    struct tr__actor_s *watcher, *target;
+    struct tr__mon_s *t_prev, *t_next; /* in the target's mon_in list */
+    struct tr__mon_s *w_prev, *w_next; /* in the watcher's mon_out list */
+} tr__mon_t;
+
+struct tr__sup_s; /* supervisor/supervisor.c */
+
 /* Rarely used parts, allocated on first use so idle actors stay small. */
 typedef struct tr__extra_s {
     tr__owned_t *owned;
     tr__atimer_t *timers;
     tr__fdwatch_t *fds;
     struct tr_reply_s *kept;
+    tr__mon_t *mon_in, *mon_out;
+    tr_ref_t parent;       /* supervisor, TR_REF_NONE when unsupervised */
+    char *path;            /* place in the tree, set by the supervisor */
+    uint32_t incarnation;  /* 0 means 1 */
+    struct tr__sup_s *sup; /* when TR__A_SUP */
+    char *exit_detail;     /* why it asked to stop (a supervisor giving up) */
 } tr__extra_t;
 
 typedef struct tr__actor_s {
@@ -298,6 +340,13 @@ typedef struct tr__actor_s {
     max_align_t state[];
 } tr__actor_t;
 
+static inline void tr__set_stop_reason(tr__actor_t *a, tr_stop_reason_t r) {
+    a->flags = (a->flags & ~TR__A_REASON_MASK) | ((uint32_t)r << TR__A_REASON_SHIFT);
+}
+static inline tr_stop_reason_t tr__stop_reason(const tr__actor_t *a) {
+    return (tr_stop_reason_t)((a->flags & TR__A_REASON_MASK) >> TR__A_REASON_SHIFT);
+}
+
 /* ---- scheduler and runtime ---- */
 typedef struct tr__wm_event_s {
     tr_ref_t ref;
@@ -312,6 +361,36 @@ struct tr_ctx_s {
     tr__actor_t *actor; /* current actor, NULL outside handlers */
     tr_msg_t *msg;      /* current message, NULL in continuations/init */
 };
+
+/* A protected region: tr_panic (and isolated faults) siglongjmp to the
+ * innermost one. Regions: a pass's actor turns, init inside tr_spawn,
+ * terminate inside teardown. */
+typedef struct tr__pframe_s {
+    sigjmp_buf jb;
+    struct tr__pframe_s *prev;
+    struct tr__sched_s *prev_tls;
+} tr__pframe_t;
+
+/* What is being run when a panic unwinds a turn. */
+enum { TR__RUN_NONE = 0, TR__RUN_MSG, TR__RUN_CONT, TR__RUN_SYS };
+
+#define TR__BT_MAX 32
+#define TR__SCENE_EVENTS 32
+typedef struct tr__panic_s {
+    tr_panic_kind_t kind;
+    int signo;
+    const char *file;
+    int line;
+    char reason[256];
+    char detail[384]; /* "panicked at FILE:LINE: REASON", the drop detail */
+    uint64_t wall_ms, runtime_ms;
+    const char *frames[TR__BT_MAX];
+    size_t nframes;
+    char frame_buf[TR__BT_MAX][160];
+    tr_event_t events[TR__SCENE_EVENTS];
+    size_t nevents;
+    char path[256];
+} tr__panic_t;
 
 typedef struct tr__sched_s {
     tr_runtime_t *rt;
@@ -343,6 +422,26 @@ typedef struct tr__sched_s {
     uint32_t spawn_seq;
     int (*until_pred)(void *);
     void *until_arg;
+    /* the turn being run, kept here (not on the stack) so a panic can clean up */
+    tr__actor_t *run_actor;
+    int run_kind;
+    uint32_t turns_left;
+    uint32_t run_n;
+    tr__env_t run_env;
+    tr_msg_t run_msg;
+    tr__chan_t *run_chan;
+    tr__sysmsg_t *run_sys;
+    const char *run_what; /* "init", "terminate" while those run */
+    char spawn_err[400];  /* why the last init failed (for supervisors' logs) */
+    tr__pframe_t *pframe;
+    tr__panic_t panic;
+    int in_panic; /* building a scene / running the hook */
+    /* event ring */
+    tr_event_t *ev;
+    uint32_t ev_mask;
+    uint64_t ev_n;
+    int64_t next_monitor_id;
+    void *altstack; /* our sigaltstack, if we installed one */
     tr__counters_t c; /* written by this scheduler only */
 } tr__sched_t;
 
@@ -383,6 +482,12 @@ struct tr_runtime_s {
     /* fd ownership */
     tr__fdown_t *fd_owners;
     tr__counters_t fc; /* foreign threads: atomic fetch_add */
+    /* supervision */
+    tr_panic_hook_fn panic_hook;
+    void *panic_hook_arg;
+    _Atomic int exit_status;
+    uint64_t sups_live;
+    int faults_installed;
 };
 
 /* runtime/runtime.c */
@@ -391,6 +496,42 @@ void tr__wake(tr__sched_t *s);
 uint64_t tr__now_ms(tr__sched_t *s);
 void tr__log(tr_runtime_t *rt, tr_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* runtime/events.c */
+static inline void tr__ev(tr__sched_t *s, tr_event_kind_t kind, tr_ref_t actor, tr_ref_t peer,
+                          int msg_type, int32_t arg) {
+    tr_event_t *e = &s->ev[s->ev_n++ & s->ev_mask];
+    e->time_ms = s->pass_now_ms;
+    e->kind = kind;
+    e->msg_type = msg_type;
+    e->actor = actor;
+    e->peer = peer;
+    e->arg = arg;
+}
+int tr__events_init(tr__sched_t *s, uint32_t n);
+/* Copy `a`'s most recent events (as actor or peer) into out, oldest first. */
+size_t tr__events_of(tr__sched_t *s, tr_ref_t a, tr_event_t *out, size_t cap);
+
+/* runtime/panic.c */
+extern __thread tr__sched_t *tr__tls_sched;
+static inline void tr__pframe_push(tr__sched_t *s, tr__pframe_t *f) {
+    f->prev = s->pframe;
+    f->prev_tls = tr__tls_sched;
+    s->pframe = f;
+    tr__tls_sched = s;
+}
+static inline void tr__pframe_pop(tr__sched_t *s, tr__pframe_t *f) {
+    s->pframe = f->prev;
+    tr__tls_sched = f->prev_tls;
+}
+/* After a region caught a panic (s->panic filled): run the panic hook for
+ * actor `a` with what it was doing. */
+void tr__panic_report(tr__sched_t *s, tr__actor_t *a, const char *what);
+int tr__faults_install(tr_runtime_t *rt);
+void tr__faults_uninstall(tr_runtime_t *rt);
+/* Path of an actor for scenes and logs: its tree path, registered name or
+ * type name, written into buf. */
+const char *tr__actor_path(tr__sched_t *s, tr__actor_t *a, char *buf, size_t len);
 
 /* runtime/sched.c */
 static inline void tr__schedule(tr__sched_t *s, tr__actor_t *a) {
@@ -407,6 +548,7 @@ void tr__wm_check_high(tr__sched_t *s, tr__actor_t *a, uint32_t depth);
 void tr__flush_wm_events(tr__sched_t *s);
 void tr__ctx_enter(tr__sched_t *s, tr__actor_t *a, tr_msg_t *msg, tr_ctx_t *saved);
 void tr__ctx_leave(tr__sched_t *s, const tr_ctx_t *saved);
+void tr__panic_drop_current(tr__sched_t *s);
 
 /* runtime/timer.c */
 int tr__heap_push(tr__sched_t *s, tr__tnode_t *n, uint64_t deadline_ms);
@@ -476,7 +618,34 @@ int tr__typeinfo_get(tr_runtime_t *rt, const tr_actor_type_t *type, tr__typeinfo
 void tr__typeinfo_free_all(tr_runtime_t *rt);
 
 /* actors/actor.c */
+/* Who spawns: supervisors pass the parent, the child's path and incarnation
+ * so they are in place before init runs. */
+typedef struct tr__spawn_ex_s {
+    tr_ref_t parent;
+    const char *path;
+    uint32_t incarnation;
+    bool is_sup;
+} tr__spawn_ex_t;
+int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
+              const tr__spawn_ex_t *ex, tr_ref_t *out);
+/* Stop `a` now, outside its handlers: see the order in actor.c. `detail`
+ * (may be NULL) explains the reason to the supervisor, monitors and reply
+ * channels; it is copied. */
 void tr__actor_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason);
+void tr__actor_teardown_ex(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
+                           const char *detail);
+/* Teardown after a panic caught by run_turns (s->panic holds it): also
+ * finishes the interrupted work item (tr__panic_drop_current). */
+void tr__actor_teardown_panic(tr__sched_t *s, tr__actor_t *a);
+/* Queue a control message (kind TR__SYS_EXIT/TR__SYS_DOWN) on a's system lane;
+ * `detail` is copied. */
+void tr__actor_sys_notify(tr__sched_t *s, tr__actor_t *a, int kind, tr_ref_t from,
+                          int64_t id, tr_stop_reason_t reason, const char *detail);
+void tr__sysmsg_free(tr__sysmsg_t *m);
+/* Stop a whole actor at once (brutal kill): no terminate. */
+void tr__actor_kill(tr__sched_t *s, tr__actor_t *a, const char *detail);
+/* Ask to stop with a reason (system lane). */
+void tr__actor_request_stop(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason);
 void tr__actor_free(tr__sched_t *s, tr__actor_t *a);
 void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg);
 tr__extra_t *tr__actor_extra(tr__actor_t *a);
@@ -485,9 +654,21 @@ void tr__actor_set_capacity(tr__sched_t *s, tr__actor_t *a, uint32_t cap);
 /* actors/registry.c */
 void tr__registry_drop_slot(tr_runtime_t *rt, tr_ref_t ref);
 void tr__registry_free(tr_runtime_t *rt);
+const char *tr__registry_name(tr_runtime_t *rt, tr_ref_t ref, char *buf, size_t len);
 
 /* actors/own.c */
 void tr__owned_release_all(tr__sched_t *s, tr__actor_t *a);
+
+/* supervisor/monitor.c */
+/* `a` stopped: DOWN to its watchers; its own monitors are removed. */
+void tr__monitors_on_stop(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
+                          const char *detail);
+
+/* supervisor/supervisor.c */
+/* A supervisor is being torn down: kill what is left of its children
+ * (reverse start order) and free its state. */
+void tr__sup_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
+                      const char *detail);
 
 /* mailbox/send.c */
 /* Deliver env to a live local actor, applying capacity and overflow policy.
@@ -498,9 +679,10 @@ int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env,
                       const tr_handler_t *h, bool reserved);
 /* Count a one-way message that was accepted and then discarded. */
 void tr__dead_letter(tr__sched_t *s, tr__env_t *env);
-/* Discard a queued env (call -> DropWithoutReport with `reason`). */
+/* Discard a queued env (call -> DropWithoutReport with `reason`; `detail`
+ * is copied when `copy` is set, else it must be static). */
 void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
-                     const char *detail);
+                     const char *detail, bool copy);
 void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n);
 
 /* mailbox/chan.c */
@@ -525,7 +707,10 @@ void tr__chan_release(tr__sched_t *s, tr__chan_t *c);
 /* Caller died: cancel its pending calls and queued continuations. */
 void tr__chan_cancel_actor(tr__sched_t *s, tr__actor_t *a);
 void tr__chan_timeout(tr__sched_t *s, tr__chan_t *c);
-void tr__kept_drop_all(tr__sched_t *s, tr__actor_t *a, tr_drop_reason_t why);
+void tr__kept_drop_all(tr__sched_t *s, tr__actor_t *a, tr_drop_reason_t why,
+                       const char *detail);
+/* Resolve DropWithoutReport with a copied detail. */
+void tr__chan_drop(tr__sched_t *s, tr__chan_t *c, tr_drop_reason_t why, const char *detail);
 /* After a handler for a call returned: resolve DropWithoutReport if it
  * neither replied nor kept the channel. */
 void tr__chan_after_handler(tr__sched_t *s, tr_msg_t *msg);

@@ -99,28 +99,56 @@ static tr__actor_t **live_actors(tr_runtime_t *rt, size_t *n) {
     return v;
 }
 
-/* Stop every live actor, most recently spawned first. Runs at the start of
- * a pass, outside any handler, so each actor is torn down right here and the
- * order is exact (a stop request would overtake queued user messages anyway:
- * they are discarded and counted the same way). */
+/* Stop every live actor, most recently spawned first. Runs outside any
+ * handler, so each actor is torn down right here and the order is exact (a
+ * stop request would overtake queued user messages anyway: they are
+ * discarded and counted the same way). A supervisor's teardown kills its
+ * children, so the list is walked by ref: an actor already gone is skipped,
+ * never touched. */
 static void stop_all(tr__sched_t *s, tr_stop_reason_t reason) {
     tr_runtime_t *rt = s->rt;
     while (rt->actors_live) {
         size_t n = 0;
         tr__actor_t **v = live_actors(rt, &n);
-        TR__ASSERT(v, "out of memory listing actors to stop");
-        for (size_t i = 0; i < n; i++)
-            if (!(v[i]->flags & TR__A_DEAD)) tr__actor_teardown(s, v[i], reason);
+        tr_ref_t *rv = v ? malloc((n ? n : 1) * sizeof(*rv)) : NULL;
+        TR__ASSERT(rv, "out of memory listing actors to stop");
+        for (size_t i = 0; i < n; i++) rv[i] = v[i]->ref;
         free(v);
+        for (size_t i = 0; i < n; i++) {
+            tr__actor_t *a = tr__actor_get(rt, rv[i]);
+            if (a && !(a->flags & TR__A_DEAD)) tr__actor_teardown(s, a, reason);
+        }
+        free(rv);
     }
 }
 
+/* Ask every root supervisor, most recent first, to shut its tree down in
+ * order; the rest of the actors are stopped directly once no supervisor is
+ * left (finish_shutdown). */
 static void begin_shutdown(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
     rt->shutting_down = 1;
     tr__log(rt, TR_LOG_NOTICE, "ordered shutdown: stopping %llu actor(s)",
             (unsigned long long)rt->actors_live);
-    stop_all(s, TR_STOP_SHUTDOWN);
+    if (rt->sups_live == 0) {
+        stop_all(s, TR_STOP_SHUTDOWN);
+        return;
+    }
+    size_t n = 0;
+    tr__actor_t **v = live_actors(rt, &n);
+    TR__ASSERT(v, "out of memory listing actors to stop");
+    for (size_t i = 0; i < n; i++) {
+        tr__actor_t *a = v[i];
+        if ((a->flags & TR__A_SUP) && !(a->x && tr_ref_valid(a->x->parent)))
+            tr__actor_request_stop(s, a, TR_STOP_SHUTDOWN);
+    }
+    free(v);
+}
+
+static void finish_shutdown(tr__sched_t *s) {
+    tr_runtime_t *rt = s->rt;
+    if (rt->shutting_down && !rt->destroying && rt->sups_live == 0 && rt->actors_live)
+        stop_all(s, TR_STOP_SHUTDOWN);
 }
 
 /* ---- libev watchers ---- */
@@ -148,6 +176,7 @@ static void pass(tr__sched_t *s) {
     if (atomic_load_explicit(&rt->shutdown_req, memory_order_relaxed) && !rt->shutting_down)
         begin_shutdown(s);
     tr__run_pass(s);
+    finish_shutdown(s);
     after_pass(s);
 }
 
@@ -195,6 +224,9 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
         return TR_EINVAL;
     if (opts->log_level && (opts->log_level < TR_LOG_ERROR || opts->log_level > TR_LOG_DEBUG))
         return TR_EINVAL;
+    if (opts->fault_isolation < TR_FAULT_REPORT || opts->fault_isolation > TR_FAULT_OFF ||
+        opts->event_ring > (1u << 20))
+        return TR_EINVAL;
     tr_runtime_t *rt = calloc(1, sizeof(*rt));
     tr__sched_t *s = calloc(1, sizeof(*s));
     if (!rt || !s) {
@@ -225,6 +257,24 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
     s->ctx.rt = rt;
     s->ctx.s = s;
     s->chan_free = UINT32_MAX;
+    if (tr__events_init(s, opts->event_ring ? opts->event_ring : 1024) != 0) {
+        if (rt->own_loop) ev_loop_destroy(s->loop);
+        pthread_mutex_destroy(&rt->reg_mu);
+        free(rt);
+        free(s);
+        return TR_ENOMEM;
+    }
+    if (opts->fault_isolation != TR_FAULT_OFF) {
+        int err = tr__faults_install(rt);
+        if (err) {
+            if (rt->own_loop) ev_loop_destroy(s->loop);
+            pthread_mutex_destroy(&rt->reg_mu);
+            free(s->ev);
+            free(rt);
+            free(s);
+            return err;
+        }
+    }
     ev_prepare_init(&s->prepare, on_prepare);
     s->prepare.data = s;
     ev_prepare_start(s->loop, &s->prepare);
@@ -258,7 +308,11 @@ int tr_runtime_run(tr_runtime_t *rt) {
     ev_ref(s->loop);
     ev_run(s->loop, 0);
     ev_unref(s->loop);
-    return 0;
+    return atomic_load_explicit(&rt->exit_status, memory_order_relaxed);
+}
+
+int tr_runtime_exit_status(tr_runtime_t *rt) {
+    return rt ? atomic_load_explicit(&rt->exit_status, memory_order_relaxed) : TR_EINVAL;
 }
 
 int tr_runtime_shutdown(tr_runtime_t *rt) {
@@ -385,6 +439,8 @@ void tr_runtime_destroy(tr_runtime_t *rt) {
         ev_signal_stop(s->loop, &rt->sigterm);
     }
     if (rt->own_loop) ev_loop_destroy(s->loop);
+    tr__faults_uninstall(rt);
+    free(s->ev);
     free(s->heap);
     free(s->wm_ev);
     tr__chan_free_all(s);
@@ -429,6 +485,11 @@ int tr_runtime_stats(tr_runtime_t *rt, tr_stats_t *out) {
     SUM(watermark_low);
     SUM(inbox_wakeups);
     SUM(loop_passes);
+    SUM(panics);
+    SUM(faults_isolated);
+    SUM(restarts);
+    SUM(downs);
+    SUM(exits);
 #undef SUM
     out->actors_live = out->actors_spawned - out->actors_stopped;
     uint64_t resolved = out->chan_ok + out->chan_error + out->chan_timeout + out->chan_dropped +

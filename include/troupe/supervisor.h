@@ -139,6 +139,9 @@ TR_API int tr_sup_start(tr_runtime_t *rt, const char *name, const tr_sup_spec_t 
  * TR_EINIT (the child's init refused; nothing is kept), TR_EWRONGTHREAD. */
 TR_API int tr_sup_start_child(tr_runtime_t *rt, tr_ref_t sup, const void *args,
                               size_t args_len, tr_ref_t *out);
+/* (tr_sup_start_child, tr_sup_add_child and tr_sup_terminate_child also
+ * return TR_EBUSY when called from inside the supervisor's own work, e.g.
+ * from a child's init while the supervisor starts it.) */
 
 /* Add a child spec to a running one_for_one / one_for_all / rest_for_one
  * supervisor and start it (last in start order). Returns 0 and the child's
