@@ -290,7 +290,7 @@ static void describe(int sig, const siginfo_t *si, char *buf, size_t len) {
     default: what = "abort()"; break;
     }
     if (sig == SIGSEGV || sig == SIGBUS)
-        snprintf(buf, len, "%s (%s %p)", name, what, si->si_addr);
+        snprintf(buf, len, "%s (%s 0x%lx)", name, what, (unsigned long)(uintptr_t)si->si_addr);
     else
         snprintf(buf, len, "%s (%s)", name, what);
 }

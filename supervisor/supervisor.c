@@ -388,7 +388,10 @@ static void record(sup_child_t *c, uint64_t now, tr_stop_reason_t reason, const 
     tr_restart_record_t *r = &c->hist[c->nhist % TR_SUP_HISTORY];
     r->time_ms = now;
     r->reason = reason;
-    snprintf(r->detail, sizeof(r->detail), "%s", detail ? detail : tr_stop_reason_str(reason));
+    const char *d = detail ? detail : tr_stop_reason_str(reason);
+    size_t n = strnlen(d, sizeof(r->detail) - 1); /* truncated on purpose */
+    memcpy(r->detail, d, n);
+    r->detail[n] = '\0';
     c->nhist++;
 }
 
