@@ -33,8 +33,8 @@ typedef struct sup_tick_s {
 
 typedef struct sup_child_s {
     struct sup_child_s *prev, *next; /* start order */
-    UT_hash_handle hh;               /* by the running incarnation's slot */
-    uint32_t key;
+    UT_hash_handle hh;               /* by the running incarnation's ref */
+    uint64_t key;                    /* slot << 32 | generation */
     bool hashed;
     uint64_t uid;
     char *name, *path;
@@ -61,7 +61,7 @@ typedef struct tr__sup_s {
     uint32_t intensity, period_ms, bmin, bmax;
     double bfactor;
     sup_child_t *head, *tail;
-    sup_child_t *by_slot;
+    sup_child_t *by_ref;
     size_t nchildren;
     tr_child_spec_t tmpl; /* simple_one_for_one: the template (owned copies) */
     tr_sup_spec_t *tmpl_sup;
@@ -269,7 +269,7 @@ static void child_append(tr__sup_t *sup, sup_child_t *c) {
 
 static void child_unhash(tr__sup_t *sup, sup_child_t *c) {
     if (!c->hashed) return;
-    HASH_DEL(sup->by_slot, c);
+    HASH_DEL(sup->by_ref, c);
     c->hashed = false;
 }
 
@@ -284,9 +284,14 @@ static void child_delete(tr__sup_t *sup, sup_child_t *c) {
     child_free(c);
 }
 
+/* Keyed by slot and generation: a slot freed by a child whose exit signal
+ * is still queued may already hold the next child. */
+static uint64_t ref_key(tr_ref_t ref) { return (uint64_t)ref.slot << 32 | ref.gen; }
+
 static sup_child_t *child_by_ref(tr__sup_t *sup, tr_ref_t ref) {
     sup_child_t *c;
-    HASH_FIND(hh, sup->by_slot, &ref.slot, sizeof(ref.slot), c);
+    uint64_t key = ref_key(ref);
+    HASH_FIND(hh, sup->by_ref, &key, sizeof(key), c);
     return c && tr_ref_eq(c->ref, ref) ? c : NULL;
 }
 
@@ -345,8 +350,8 @@ static int start_child(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_ch
     c->incarnation++;
     c->state = TR_CHILD_RUNNING;
     c->started_ms = tr__now_ms(s);
-    c->key = ref.slot;
-    HASH_ADD(hh, sup->by_slot, key, sizeof(c->key), c);
+    c->key = ref_key(ref);
+    HASH_ADD(hh, sup->by_ref, key, sizeof(c->key), c);
     c->hashed = true;
     if (c->incarnation > 1) {
         c->restarts++;
