@@ -411,6 +411,7 @@ typedef struct tr__sched_s {
     uint64_t timer_seq;
     int64_t next_timer_id;
     uint64_t vnow_ms; /* manual clock */
+    uint64_t mono0_ms; /* CLOCK_MONOTONIC at creation: runtime time 0 */
     uint64_t pass_now_ms; /* runtime time at the start of the current pass */
     /* reply channels: chunked table + free list */
     tr__chan_t **chan_chunks;

@@ -20,9 +20,17 @@ void tr__wake(tr__sched_t *s) {
     ev_async_send(s->loop, &s->async);
 }
 
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Runtime time: milliseconds since the runtime was created, from
+ * CLOCK_MONOTONIC (a vDSO call, no syscall), or the manual clock. */
 uint64_t tr__now_ms(tr__sched_t *s) {
     if (s->rt->opts.manual_clock) return s->vnow_ms;
-    return (uint64_t)(ev_now(s->loop) * 1e3);
+    return mono_ms() - s->mono0_ms;
 }
 
 uint64_t tr_runtime_now_ms(tr_runtime_t *rt) { return rt ? tr__now_ms(&rt->sched[0]) : 0; }
@@ -257,6 +265,7 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
     s->ctx.rt = rt;
     s->ctx.s = s;
     s->chan_free = UINT32_MAX;
+    s->mono0_ms = mono_ms();
     if (tr__events_init(s, opts->event_ring ? opts->event_ring : 1024) != 0) {
         if (rt->own_loop) ev_loop_destroy(s->loop);
         pthread_mutex_destroy(&rt->reg_mu);

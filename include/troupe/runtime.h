@@ -125,8 +125,9 @@ TR_API int tr_runtime_run_until(tr_runtime_t *rt, int (*pred)(void *arg), void *
  * given up (the value tr_runtime_run returns). Thread-safe. */
 TR_API int tr_runtime_exit_status(tr_runtime_t *rt);
 
-/* Current runtime time in milliseconds (monotonic; under manual_clock the
- * virtual time, starting at 0). Scheduler thread. */
+/* Current runtime time in milliseconds since tr_runtime_create
+ * (CLOCK_MONOTONIC, so wall-clock changes do not move it; under
+ * manual_clock the virtual time, starting at 0). Scheduler thread. */
 TR_API uint64_t tr_runtime_now_ms(tr_runtime_t *rt);
 
 /* Under manual_clock: move virtual time forward by `ms` milliseconds and run
