@@ -323,6 +323,17 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
     die_by(sig); /* core dump: memory may be corrupt, do not pretend otherwise */
 }
 
+/* Remove and free the alternate signal stack we installed, if any. */
+static void altstack_free(tr__sched_t *s) {
+    if (!s->altstack) return;
+    stack_t ds;
+    memset(&ds, 0, sizeof(ds));
+    ds.ss_flags = SS_DISABLE;
+    sigaltstack(&ds, NULL);
+    free(s->altstack);
+    s->altstack = NULL;
+}
+
 int tr__faults_install(tr_runtime_t *rt) {
     tr__sched_t *s = &rt->sched[0];
     stack_t cur;
@@ -354,14 +365,7 @@ int tr__faults_install(tr_runtime_t *rt) {
     if (!err) fault_users++;
     pthread_mutex_unlock(&fault_mu);
     if (err) {
-        if (s->altstack) {
-            stack_t ds;
-            memset(&ds, 0, sizeof(ds));
-            ds.ss_flags = SS_DISABLE;
-            sigaltstack(&ds, NULL);
-            free(s->altstack);
-            s->altstack = NULL;
-        }
+        altstack_free(s);
         return err;
     }
     rt->faults_installed = 1;
@@ -374,14 +378,6 @@ void tr__faults_uninstall(tr_runtime_t *rt) {
     if (--fault_users == 0)
         for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &fault_old[i], NULL);
     pthread_mutex_unlock(&fault_mu);
-    tr__sched_t *s = &rt->sched[0];
-    if (s->altstack) {
-        stack_t ds;
-        memset(&ds, 0, sizeof(ds));
-        ds.ss_flags = SS_DISABLE;
-        sigaltstack(&ds, NULL);
-        free(s->altstack);
-        s->altstack = NULL;
-    }
+    altstack_free(&rt->sched[0]);
     rt->faults_installed = 0;
 }

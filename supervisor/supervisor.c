@@ -711,6 +711,20 @@ int tr_sup_start(tr_runtime_t *rt, const char *name, const tr_sup_spec_t *spec, 
     return tr__spawn(rt, &sup_type, &o, &ex, out);
 }
 
+/* Append a new child record and start it; on failure it is deleted. */
+static int append_and_start(tr_runtime_t *rt, tr__actor_t *self, tr__sup_t *sup, sup_child_t *c,
+                            tr_ref_t *out) {
+    if (!c) return TR_ENOMEM;
+    child_append(sup, c);
+    int err = start_child(&rt->sched[0], self, sup, c);
+    if (err) {
+        child_delete(sup, c);
+        return err;
+    }
+    if (out) *out = c->ref;
+    return 0;
+}
+
 int tr_sup_start_child(tr_runtime_t *rt, tr_ref_t ref, const void *args, size_t args_len,
                        tr_ref_t *out) {
     tr__actor_t *self;
@@ -719,16 +733,7 @@ int tr_sup_start_child(tr_runtime_t *rt, tr_ref_t ref, const void *args, size_t 
     if (err) return err;
     if (sup->strategy != TR_SIMPLE_ONE_FOR_ONE || (args_len && !args)) return TR_EINVAL;
     if (sup->shutting_down || rt->shutting_down) return TR_ESTOPPED;
-    sup_child_t *c = child_new(sup, &sup->tmpl, true, args, args_len);
-    if (!c) return TR_ENOMEM;
-    child_append(sup, c);
-    err = start_child(&rt->sched[0], self, sup, c);
-    if (err) {
-        child_delete(sup, c);
-        return err;
-    }
-    if (out) *out = c->ref;
-    return 0;
+    return append_and_start(rt, self, sup, child_new(sup, &sup->tmpl, true, args, args_len), out);
 }
 
 int tr_sup_add_child(tr_runtime_t *rt, tr_ref_t ref, const tr_child_spec_t *spec, tr_ref_t *out) {
@@ -742,16 +747,7 @@ int tr_sup_add_child(tr_runtime_t *rt, tr_ref_t ref, const tr_child_spec_t *spec
     for (sup_child_t *c = sup->head; c; c = c->next)
         if (strcmp(c->name, spec->name) == 0) return TR_EEXIST;
     if (sup->shutting_down || rt->shutting_down) return TR_ESTOPPED;
-    sup_child_t *c = child_new(sup, spec, false, NULL, 0);
-    if (!c) return TR_ENOMEM;
-    child_append(sup, c);
-    err = start_child(&rt->sched[0], self, sup, c);
-    if (err) {
-        child_delete(sup, c);
-        return err;
-    }
-    if (out) *out = c->ref;
-    return 0;
+    return append_and_start(rt, self, sup, child_new(sup, spec, false, NULL, 0), out);
 }
 
 int tr_sup_terminate_child(tr_runtime_t *rt, tr_ref_t ref, tr_ref_t child) {
