@@ -130,6 +130,33 @@ static int setup(void **state) {
     return 0;
 }
 
+/* The running test's runtime, destroyed by teardown if a failed assertion
+ * left it behind: a leaked runtime keeps the process-wide fault handlers
+ * counted as installed while cmocka swaps its own handlers around each
+ * test, which would make every later fault test fail as well. */
+static tr_runtime_t *live_rt;
+
+static tr_runtime_t *new_rt(const tr_runtime_opts_t *o) {
+    tr_runtime_t *rt = tt_runtime(o);
+    live_rt = rt;
+    return rt;
+}
+
+static void free_rt(tr_runtime_t *rt) {
+    if (rt == live_rt)
+        live_rt = NULL;
+    tr_runtime_destroy(rt);
+}
+
+static int teardown(void **state) {
+    (void)state;
+    if (live_rt) {
+        tr_runtime_destroy(live_rt);
+        live_rt = NULL;
+    }
+    return 0;
+}
+
 static void cpy(char *dst, size_t cap, const char *src) {
     snprintf(dst, cap, "%s", src ? src : "(null)");
 }
@@ -198,7 +225,7 @@ static tr_runtime_t *rt_new(void) {
     memset(&o, 0, sizeof o);
     o.manual_clock = 1;
     o.log = tt_quiet_log;
-    tr_runtime_t *rt = tt_runtime(&o);
+    tr_runtime_t *rt = new_rt(&o);
     assert_int_equal(tr_set_panic_hook(rt, capture_hook, &hook_marker), 0);
     return rt;
 }
@@ -588,7 +615,7 @@ static void test_panic_in_call_drops_with_message(void **state) {
     const char *why = tr_drop_reason_str(TR_DROP_PANICKED);
     assert_non_null(why);
     assert_true(strlen(why) > 0);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 }
 
 static void test_panic_order_hook_owned_terminate(void **state) {
@@ -622,7 +649,7 @@ static void test_panic_order_hook_owned_terminate(void **state) {
     assert_int_equal(g.conts, 1);
     assert_panicked_detail(0, "owned boom");
     tt_assert_chan_balance(rt);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
     assert_int_equal(g.own_dtors, 1);
 }
 
@@ -651,7 +678,7 @@ static void test_panic_with_kept_replies(void **state) {
     assert_int_equal(s.chan_dropped, 2);
     assert_int_equal(s.panics, 1);
     tt_assert_chan_balance(rt);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 }
 
 static void test_panic_with_queued_calls_and_messages(void **state) {
@@ -680,7 +707,7 @@ static void test_panic_with_queued_calls_and_messages(void **state) {
     assert_int_equal(s.chan_dropped, 2);
     assert_int_equal(s.panics, 1);
     tt_assert_chan_balance(rt);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
     assert_int_equal(g.move_dtors, 1);
 }
 
@@ -707,7 +734,7 @@ static void test_panic_in_init(void **state) {
     tr_stats_t s = tt_stats(rt);
     assert_int_equal(s.panics, 1);
     assert_int_equal(s.actors_live, 0);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
     assert_int_equal(g.own_dtors, 1);
 }
 
@@ -735,7 +762,7 @@ static void test_panic_in_terminate(void **state) {
     assert_int_equal(g.value[0], 6);
     assert_int_equal(tt_stats(rt).actors_live, 2);
     tt_assert_chan_balance(rt);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
     assert_int_equal(g.term_enter, 1);
     assert_int_equal(g.own_dtors, 1);
 }
@@ -760,7 +787,7 @@ static void test_panic_in_continuation(void **state) {
     assert_int_equal(s.panics, 1);
     assert_int_equal(s.chan_ok, 1);
     tt_assert_chan_balance(rt);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 }
 
 /* ------------------------------------------------------------------ */
@@ -855,7 +882,7 @@ static void test_panic_hook_scene(void **state) {
     assert_true(tr_ref_eq(g.scene[1].actor, w2));
     assert_string_equal(g.scene[1].path, "app/worker");
     assert_true(tr_actor_alive(rt, sup));
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 }
 
 typedef struct thr_arg_s {
@@ -918,7 +945,7 @@ static void test_default_hook_writes_stderr(void **state) {
     assert_non_null(strstr(buf, "boom 42"));
     assert_non_null(strstr(buf, "server"));
     assert_non_null(strstr(buf, "loud"));
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 }
 
 static int find_event(const tr_event_t *ev, int64_t n, tr_event_kind_t kind, tr_ref_t actor,
@@ -998,7 +1025,7 @@ static void test_runtime_events(void **state) {
         for (int j = TR_EV_SPAWN; j < k; j++)
             assert_string_not_equal(a, tr_event_kind_name((tr_event_kind_t)j));
     }
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 
     /* the ring keeps event_ring entries, rounded up to a power of two */
     tr_runtime_opts_t o;
@@ -1006,14 +1033,14 @@ static void test_runtime_events(void **state) {
     o.manual_clock = 1;
     o.log = tt_quiet_log;
     o.event_ring = 5;
-    rt = tt_runtime(&o);
+    rt = new_rt(&o);
     tr_ref_t srv = tt_spawn(rt, &server_type, NULL);
     for (int i = 0; i < 20; i++)
         assert_int_equal(tr_runtime_send(rt, srv, MSG_NOTE, &i, sizeof i), 0);
     tt_drain(rt);
     assert_int_equal(g.notes, 20);
     assert_int_equal(tr_runtime_events(rt, ev, 1024), 8);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 }
 
 static void test_options_and_names(void **state) {
@@ -1029,8 +1056,8 @@ static void test_options_and_names(void **state) {
     memset(&o, 0, sizeof o);
     o.fault_isolation = TR_FAULT_OFF;
     o.manual_clock = 1;
-    rt = tt_runtime(&o);
-    tr_runtime_destroy(rt);
+    rt = new_rt(&o);
+    free_rt(rt);
 
     assert_string_equal(tr_stop_reason_str(TR_STOP_NORMAL), "normal");
     assert_string_equal(tr_stop_reason_str(TR_STOP_PANIC), "panic");
@@ -1059,7 +1086,7 @@ static void test_restart_storm(void **state) {
     memset(&o, 0, sizeof o);
     o.manual_clock = 1; /* time does not move: every panic falls in one period */
     o.log = tt_quiet_log;
-    tr_runtime_t *rt = tt_runtime(&o);
+    tr_runtime_t *rt = new_rt(&o);
     assert_int_equal(tr_set_panic_hook(rt, storm_hook, NULL), 0);
     tr_child_spec_t kid;
     memset(&kid, 0, sizeof kid);
@@ -1097,7 +1124,7 @@ static void test_restart_storm(void **state) {
     assert_int_equal(ci[0].nhistory, TR_SUP_HISTORY);
     assert_int_equal(ci[0].state, TR_CHILD_RUNNING);
     assert_int_equal(tr_runtime_exit_status(rt), 0);
-    tr_runtime_destroy(rt);
+    free_rt(rt);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1149,6 +1176,11 @@ static void run_forked(void (*body)(int resfd)) {
         close(errp[1]);
         struct rlimit rl = {0, 0}; /* no core file */
         (void)setrlimit(RLIMIT_CORE, &rl);
+        /* cmocka's own handlers (installed around each test) must not catch
+         * a fault here and run the rest of the suite in the child */
+        const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+            (void)signal(sigs[i], SIG_DFL);
         body(resp[1]);
         _exit(99);
     }
@@ -1448,22 +1480,22 @@ static void test_panic_outside_handler_aborts(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_panic_in_call_drops_with_message, setup),
-        cmocka_unit_test_setup(test_panic_order_hook_owned_terminate, setup),
-        cmocka_unit_test_setup(test_panic_with_kept_replies, setup),
-        cmocka_unit_test_setup(test_panic_with_queued_calls_and_messages, setup),
-        cmocka_unit_test_setup(test_panic_in_init, setup),
-        cmocka_unit_test_setup(test_panic_in_terminate, setup),
-        cmocka_unit_test_setup(test_panic_in_continuation, setup),
-        cmocka_unit_test_setup(test_panic_hook_scene, setup),
-        cmocka_unit_test_setup(test_default_hook_writes_stderr, setup),
-        cmocka_unit_test_setup(test_runtime_events, setup),
-        cmocka_unit_test_setup(test_options_and_names, setup),
-        cmocka_unit_test_setup(test_restart_storm, setup),
-        cmocka_unit_test_setup(test_isolate_null_deref, setup),
-        cmocka_unit_test_setup(test_report_mode_fault, setup),
-        cmocka_unit_test_setup(test_report_mode_custom_hook, setup),
-        cmocka_unit_test_setup(test_panic_outside_handler_aborts, setup),
+        cmocka_unit_test_setup_teardown(test_panic_in_call_drops_with_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_order_hook_owned_terminate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_with_kept_replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_with_queued_calls_and_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_in_init, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_in_terminate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_in_continuation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_hook_scene, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_hook_writes_stderr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runtime_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_options_and_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_storm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_isolate_null_deref, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_mode_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_mode_custom_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_panic_outside_handler_aborts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1131,7 +1131,8 @@ static void test_nested_escalation(void **state) {
     tr_runtime_t *rt = rt_new();
     tr_child_spec_t subkids[1] = {wspec("w", 1, TR_PERMANENT)};
     tr_sup_spec_t subsp = sspec(TR_ONE_FOR_ONE, subkids, 1, 1, 1000);
-    tr_child_spec_t kids[3] = {wspec("alpha", 2, TR_PERMANENT), supspec("sub", &subsp, TR_PERMANENT),
+    tr_child_spec_t kids[3] = {wspec("alpha", 2, TR_PERMANENT),
+                               supspec("sub", &subsp, TR_PERMANENT),
                                wspec("charlie", 3, TR_PERMANENT)};
     tr_sup_spec_t sp = sspec(TR_ONE_FOR_ONE, kids, 3, 1, 1000);
     tr_ref_t app = start_sup(rt, "app", &sp);
@@ -1348,7 +1349,8 @@ static void test_shutdown_reverse_order(void **state) {
     tr_runtime_t *rt = rt_new();
     tr_child_spec_t subkids[2] = {wspec("xray", 4, TR_PERMANENT), wspec("yankee", 5, TR_PERMANENT)};
     tr_sup_spec_t subsp = sspec(TR_ONE_FOR_ONE, subkids, 2, 5, 1000);
-    tr_child_spec_t kids[3] = {wspec("alpha", 1, TR_PERMANENT), supspec("sub", &subsp, TR_PERMANENT),
+    tr_child_spec_t kids[3] = {wspec("alpha", 1, TR_PERMANENT),
+                               supspec("sub", &subsp, TR_PERMANENT),
                                wspec("charlie", 3, TR_PERMANENT)};
     tr_sup_spec_t sp = sspec(TR_ONE_FOR_ONE, kids, 3, 5, 1000);
     tr_ref_t app = start_sup(rt, "app", &sp);
