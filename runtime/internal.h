@@ -19,6 +19,7 @@
 #include <troupe/troupe.h>
 #include <uthash.h>
 
+#define TR__UNARMED UINT64_MAX
 #define TR__CONTAINER_OF(p, T, field) ((T *)((char *)(p) - offsetof(T, field)))
 #define TR__LIKELY(x) __builtin_expect(!!(x), 1)
 #define TR__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -401,7 +402,8 @@ typedef struct tr__sched_s {
     ev_idle idle;
     ev_async async;
     ev_timer timer;
-    uint64_t timer_armed_ms; /* deadline the ev_timer is armed for, 0: none */
+    uint64_t timer_armed_ms; /* deadline the ev_timer is armed for, TR__UNARMED: none
+                                (0 is a real deadline: runtime time starts at 0) */
     tr__inbox_t inbox;
     tr__actor_t *runq_head, *runq_tail;
     tr_ctx_t ctx;

@@ -161,6 +161,8 @@ static void finish_shutdown(tr__sched_t *s) {
 
 /* ---- libev watchers ---- */
 
+static bool due_timer(tr__sched_t *s) { return tr__timers_next(s) <= tr__now_ms(s); }
+
 static void after_pass(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
     if (rt->shutting_down && rt->actors_live == 0 && !rt->stopped) {
@@ -170,7 +172,9 @@ static void after_pass(tr__sched_t *s) {
     }
     if (atomic_exchange_explicit(&rt->stop_req, 0, memory_order_relaxed))
         ev_break(s->loop, EVBREAK_ALL);
-    if (tr__has_work(s)) {
+    /* a timer already due (manual clock: time does not move by itself)
+     * fires at the next pass, so the loop must not block before it */
+    if (tr__has_work(s) || due_timer(s)) {
         if (!ev_is_active(&s->idle)) ev_idle_start(s->loop, &s->idle);
     } else if (ev_is_active(&s->idle)) {
         ev_idle_stop(s->loop, &s->idle);
@@ -209,7 +213,7 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents) {
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop, (void)revents;
     tr__sched_t *s = w->data;
-    s->timer_armed_ms = 0;
+    s->timer_armed_ms = TR__UNARMED;
     tr__timers_fire(s, tr__now_ms(s));
 }
 
@@ -266,6 +270,7 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
     s->ctx.s = s;
     s->chan_free = UINT32_MAX;
     s->mono0_ms = mono_ms();
+    s->timer_armed_ms = TR__UNARMED;
     if (tr__events_init(s, opts->event_ring ? opts->event_ring : 1024) != 0) {
         if (rt->own_loop) ev_loop_destroy(s->loop);
         pthread_mutex_destroy(&rt->reg_mu);
@@ -348,7 +353,6 @@ int tr_runtime_poll(tr_runtime_t *rt) {
     return (int)(s->handled_total - before);
 }
 
-static bool due_timer(tr__sched_t *s) { return tr__timers_next(s) <= tr__now_ms(s); }
 
 int64_t tr_runtime_run_until_idle(tr_runtime_t *rt) {
     if (!rt) return TR_EINVAL;

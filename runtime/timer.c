@@ -131,9 +131,9 @@ void tr__timers_rearm(tr__sched_t *s) {
     if (s->rt->opts.manual_clock) return;
     uint64_t next = tr__timers_next(s);
     if (next == UINT64_MAX) {
-        if (s->timer_armed_ms) {
+        if (s->timer_armed_ms != TR__UNARMED) {
             ev_timer_stop(s->loop, &s->timer);
-            s->timer_armed_ms = 0;
+            s->timer_armed_ms = TR__UNARMED;
         }
         return;
     }

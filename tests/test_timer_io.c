@@ -6,6 +6,7 @@
 #include "tr_test.h"
 
 #include <errno.h>
+#include <ev.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -641,6 +642,66 @@ static void test_release_early(void **state) {
     assert_int_equal(g.log.v[6], 1);
 }
 
+/* ---- a due timer must never leave tr_runtime_run blocked in libev ----
+ * The actor starts a 0 ms timer from a handler during the first pass (so
+ * after the pass has fired due timers, at runtime time 0) and stops the
+ * runtime when it fires. A watchdog ev_timer on the same loop, far longer
+ * than any pass, catches a loop that blocks instead: it breaks the loop and
+ * the test fails (this is a hang detector, not a timing measurement). */
+enum { MSG_FIRE = TR_MSG_USER + 200, MSG_ARM };
+static int fired, watchdog_fired;
+
+static void on_fire(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)state, (void)m;
+    fired++;
+    tr_runtime_stop(tr_ctx_runtime(ctx));
+}
+static void on_arm(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)state, (void)m;
+    assert_true(tr_timer_start(ctx, 0, 0, MSG_FIRE, NULL, 0) > 0);
+}
+static int firer_init(tr_ctx_t *ctx, void *state, const void *args) {
+    (void)state, (void)args;
+    return tr_send(ctx, tr_self(ctx), MSG_ARM, NULL, 0);
+}
+static const tr_handler_t firer_handlers[] = {
+    TR_ON_EMPTY(MSG_FIRE, on_fire), TR_ON_EMPTY(MSG_ARM, on_arm), TR_END};
+static const tr_actor_type_t firer_type = {
+    .name = "firer", .handlers = firer_handlers, .init = firer_init};
+
+static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)w, (void)revents;
+    watchdog_fired = 1;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void run_due_timer(int manual) {
+    tr_runtime_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.manual_clock = manual;
+    tr_runtime_t *rt = tt_runtime(&o);
+    fired = watchdog_fired = 0;
+    assert_int_equal(tr_spawn(rt, &firer_type, NULL, NULL), 0);
+    ev_timer wd;
+    ev_timer_init(&wd, on_watchdog, 20., 0.);
+    ev_timer_start(tr_runtime_loop(rt), &wd);
+    assert_int_equal(tr_runtime_run(rt), 0);
+    ev_timer_stop(tr_runtime_loop(rt), &wd);
+    assert_int_equal(watchdog_fired, 0);
+    assert_int_equal(fired, 1);
+    tr_runtime_destroy(rt);
+}
+
+static void test_due_timer_manual_clock_run(void **state) {
+    (void)state;
+    run_due_timer(1);
+}
+
+static void test_due_timer_at_time_zero_real_clock(void **state) {
+    (void)state;
+    run_due_timer(0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_one_shot_at_deadline, setup),
@@ -655,6 +716,8 @@ int main(void) {
         cmocka_unit_test_setup(test_disown_fd, setup),
         cmocka_unit_test_setup(test_own_ptr_reverse_order, setup),
         cmocka_unit_test_setup(test_release_early, setup),
+        cmocka_unit_test_setup(test_due_timer_manual_clock_run, setup),
+        cmocka_unit_test_setup(test_due_timer_at_time_zero_real_clock, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
