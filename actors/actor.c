@@ -33,47 +33,58 @@ void tr__actor_set_capacity(tr__sched_t *s, tr__actor_t *a, uint32_t cap) {
  * nonzero value). */
 #define TR__INIT_PANICKED INT32_MIN
 
-/* Run init inside a protected region: a panic there is reported and makes
- * the spawn fail with TR_EINIT. */
-static int run_init(tr__sched_t *s, tr__actor_t *a, const void *args) {
-    tr_ctx_t saved;
-    tr__pframe_t f;
-    volatile int r = 0;
-    const char *volatile prev_what = s->run_what;
-    tr__ctx_enter(s, a, NULL, &saved);
-    s->run_what = "init";
-    tr__pframe_push(s, &f);
-    if (sigsetjmp(f.jb, 0) == 0) {
-        r = a->ti->type->init(&s->ctx, a->state, args);
-    } else {
-        tr__panic_report(s, a, "init");
-        r = TR__INIT_PANICKED;
-    }
-    tr__pframe_pop(s, &f);
-    s->run_what = prev_what;
-    tr__ctx_leave(s, &saved);
-    return r;
+/* init or terminate, run inside a protected region by run_protected. */
+typedef struct lifecycle_call_s {
+    const void *args;        /* init */
+    tr_stop_reason_t reason; /* terminate */
+    int r;                   /* init's return */
+} lifecycle_call_t;
+
+static void call_init(tr__sched_t *s, tr__actor_t *a, lifecycle_call_t *lc) {
+    lc->r = a->ti->type->init(&s->ctx, a->state, lc->args);
 }
 
-/* Run terminate inside a protected region: a panic ends terminate early and
- * the stop goes on. */
-static void run_terminate(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason) {
+static void call_terminate(tr__sched_t *s, tr__actor_t *a, lifecycle_call_t *lc) {
+    a->ti->type->terminate(&s->ctx, a->state, lc->reason);
+}
+
+/* Run `what` ("init", "terminate") of `a` as its current actor inside a
+ * protected region. Returns false when it panicked (the panic hook has run
+ * with the scene). */
+static bool run_protected(tr__sched_t *s, tr__actor_t *a, const char *what,
+                          void (*call)(tr__sched_t *, tr__actor_t *, lifecycle_call_t *),
+                          lifecycle_call_t *lc) {
     tr_ctx_t saved;
     tr__pframe_t f;
+    volatile bool ok = true;
     const char *volatile prev_what = s->run_what;
     tr__ctx_enter(s, a, NULL, &saved);
-    s->run_what = "terminate";
+    s->run_what = what;
     tr__pframe_push(s, &f);
     if (sigsetjmp(f.jb, 0) == 0) {
-        a->ti->type->terminate(&s->ctx, a->state, reason);
+        call(s, a, lc);
     } else {
-        tr__panic_report(s, a, "terminate");
-        tr__log(s->rt, TR_LOG_WARNING, "terminate of %s (actor %u.%u) panicked: %s",
-                a->ti->type->name, a->ref.slot, a->ref.gen, s->panic.reason);
+        tr__panic_report(s, a, what);
+        ok = false;
     }
     tr__pframe_pop(s, &f);
     s->run_what = prev_what;
     tr__ctx_leave(s, &saved);
+    return ok;
+}
+
+/* A panic in init makes the spawn fail with TR_EINIT. */
+static int run_init(tr__sched_t *s, tr__actor_t *a, const void *args) {
+    lifecycle_call_t lc = {args, TR_STOP_NORMAL, 0};
+    return run_protected(s, a, "init", call_init, &lc) ? lc.r : TR__INIT_PANICKED;
+}
+
+/* A panic in terminate ends terminate early; the stop goes on. */
+static void run_terminate(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason) {
+    lifecycle_call_t lc = {NULL, reason, 0};
+    if (!run_protected(s, a, "terminate", call_terminate, &lc))
+        tr__log(s->rt, TR_LOG_WARNING, "terminate of %s (actor %u.%u) panicked: %s",
+                a->ti->type->name, a->ref.slot, a->ref.gen, s->panic.reason);
 }
 
 int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
@@ -120,7 +131,6 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
         x->parent = ex->parent;
         x->path = path;
         x->incarnation = ex->incarnation;
-        if (ex->is_sup) a->flags |= TR__A_SUP;
     }
     uint32_t idx;
     if (tr__slot_alloc(rt, &idx) != 0) {
@@ -324,7 +334,7 @@ static void teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
     if (reason == TR_STOP_PANIC) release_resources(s, a);
     if (call_terminate) run_terminate(s, a, reason);
     /* 3. */
-    if (a->flags & TR__A_SUP) tr__sup_teardown(s, a, reason, detail);
+    if (tr__actor_sup(a)) tr__sup_teardown(s, a, reason, detail);
     if (reason != TR_STOP_PANIC) release_resources(s, a);
     /* 4. */
     bool panicked = reason == TR_STOP_PANIC && detail;

@@ -275,7 +275,6 @@ enum {
     TR__A_WM_CUSTOM = 1u << 5,
     TR__A_STOP_QUEUED = 1u << 8, /* a stop request is on the system lane */
     TR__A_UNSTARTED = 1u << 9,   /* init refused: no terminate, not counted */
-    TR__A_SUP = 1u << 10,        /* a supervisor (x->sup is its state) */
     TR__A_TRAPPED = 1u << 11,    /* TR_MSG_SHUTDOWN delivered: next stop is final */
 };
 /* The reason of a requested stop lives in flags bits 16..19. */
@@ -320,7 +319,7 @@ typedef struct tr__extra_s {
     tr_ref_t parent;       /* supervisor, TR_REF_NONE when unsupervised */
     char *path;            /* place in the tree, set by the supervisor */
     uint32_t incarnation;  /* 0 means 1 */
-    struct tr__sup_s *sup; /* when TR__A_SUP */
+    struct tr__sup_s *sup; /* a supervisor's state (set by its init), else NULL */
     char *exit_detail;     /* why it asked to stop (a supervisor giving up) */
 } tr__extra_t;
 
@@ -340,6 +339,11 @@ typedef struct tr__actor_s {
     uint32_t spawn_seq;
     max_align_t state[];
 } tr__actor_t;
+
+/* The supervisor state of `a`, or NULL when it is not a supervisor. */
+static inline struct tr__sup_s *tr__actor_sup(const tr__actor_t *a) {
+    return a->x ? a->x->sup : NULL;
+}
 
 static inline void tr__set_stop_reason(tr__actor_t *a, tr_stop_reason_t r) {
     a->flags = (a->flags & ~TR__A_REASON_MASK) | ((uint32_t)r << TR__A_REASON_SHIFT);
@@ -627,7 +631,6 @@ typedef struct tr__spawn_ex_s {
     tr_ref_t parent;
     const char *path;
     uint32_t incarnation;
-    bool is_sup;
 } tr__spawn_ex_t;
 int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
               const tr__spawn_ex_t *ex, tr_ref_t *out);

@@ -91,11 +91,13 @@ static int cmp_seq_desc(const void *x, const void *y) {
     return a->spawn_seq < b->spawn_seq ? 1 : a->spawn_seq > b->spawn_seq ? -1 : 0;
 }
 
-/* Live actors, most recently spawned first. The caller frees the array. */
-static tr__actor_t **live_actors(tr_runtime_t *rt, size_t *n) {
+/* Refs of the live actors, most recently spawned first (refs, not
+ * pointers: stopping one actor may stop others). The caller frees it. */
+static tr_ref_t *live_refs(tr_runtime_t *rt, size_t *n) {
     size_t cap = rt->actors_live ? rt->actors_live : 1, k = 0;
     tr__actor_t **v = malloc(cap * sizeof(*v));
-    if (!v) return NULL;
+    tr_ref_t *refs = v ? malloc(cap * sizeof(*refs)) : NULL;
+    TR__ASSERT(refs, "out of memory listing live actors");
     for (uint32_t c = 0; c < rt->slot_nchunks; c++) {
         tr__slot_t *chunk = atomic_load_explicit(&rt->slot_chunks[c], memory_order_relaxed);
         for (uint32_t i = 0; i < TR__SLOT_CHUNK && k < cap; i++)
@@ -103,8 +105,10 @@ static tr__actor_t **live_actors(tr_runtime_t *rt, size_t *n) {
                 v[k++] = chunk[i].u.actor;
     }
     qsort(v, k, sizeof(*v), cmp_seq_desc);
+    for (size_t i = 0; i < k; i++) refs[i] = v[i]->ref;
+    free(v);
     *n = k;
-    return v;
+    return refs;
 }
 
 /* Stop every live actor, most recently spawned first. Runs outside any
@@ -117,11 +121,7 @@ static void stop_all(tr__sched_t *s, tr_stop_reason_t reason) {
     tr_runtime_t *rt = s->rt;
     while (rt->actors_live) {
         size_t n = 0;
-        tr__actor_t **v = live_actors(rt, &n);
-        tr_ref_t *rv = v ? malloc((n ? n : 1) * sizeof(*rv)) : NULL;
-        TR__ASSERT(rv, "out of memory listing actors to stop");
-        for (size_t i = 0; i < n; i++) rv[i] = v[i]->ref;
-        free(v);
+        tr_ref_t *rv = live_refs(rt, &n);
         for (size_t i = 0; i < n; i++) {
             tr__actor_t *a = tr__actor_get(rt, rv[i]);
             if (a && !(a->flags & TR__A_DEAD)) tr__actor_teardown(s, a, reason);
@@ -143,14 +143,13 @@ static void begin_shutdown(tr__sched_t *s) {
         return;
     }
     size_t n = 0;
-    tr__actor_t **v = live_actors(rt, &n);
-    TR__ASSERT(v, "out of memory listing actors to stop");
+    tr_ref_t *rv = live_refs(rt, &n);
     for (size_t i = 0; i < n; i++) {
-        tr__actor_t *a = v[i];
-        if ((a->flags & TR__A_SUP) && !(a->x && tr_ref_valid(a->x->parent)))
+        tr__actor_t *a = tr__actor_get(rt, rv[i]);
+        if (a && tr__actor_sup(a) && !tr_ref_valid(a->x->parent))
             tr__actor_request_stop(s, a, TR_STOP_SHUTDOWN);
     }
-    free(v);
+    free(rv);
 }
 
 static void finish_shutdown(tr__sched_t *s) {

@@ -207,8 +207,6 @@ static tr_sup_spec_t *spec_dup(const tr_sup_spec_t *src) {
 
 /* ---- children ---- */
 
-static tr_runtime_t *sup_rt(tr__sched_t *s) { return s->rt; }
-
 static void child_free(sup_child_t *c) {
     free(c->name);
     free(c->path);
@@ -302,7 +300,7 @@ static sup_child_t *child_by_uid(tr__sup_t *sup, uint64_t uid) {
 }
 
 static bool child_running(tr__sched_t *s, sup_child_t *c) {
-    return tr_ref_valid(c->ref) && tr__actor_get(sup_rt(s), c->ref) != NULL;
+    return tr_ref_valid(c->ref) && tr__actor_get(s->rt, c->ref) != NULL;
 }
 
 /* A context for calls made on the supervisor's behalf outside its handlers
@@ -340,7 +338,7 @@ static int start_child(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_ch
     o.args = c->args;
     sup_args_t sa = {c->sup, c->path};
     if (c->sup) o.args = &sa;
-    tr__spawn_ex_t ex = {self->ref, c->path, c->incarnation + 1, c->sup != NULL};
+    tr__spawn_ex_t ex = {self->ref, c->path, c->incarnation + 1};
     tr_ref_t ref;
     sup->busy = true;
     int err = tr__spawn(s->rt, c->sup ? &sup_type : c->type, &o, &ex, &ref);
@@ -691,7 +689,7 @@ static int sup_lookup(tr_runtime_t *rt, tr_ref_t ref, tr__actor_t **out_a, tr__s
     if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
     tr__actor_t *a = tr__actor_get(rt, ref);
     if (!a || (a->flags & TR__A_DEAD)) return TR_EDEAD;
-    if (!(a->flags & TR__A_SUP) || !a->x || !a->x->sup) return TR_EINVAL;
+    if (!tr__actor_sup(a)) return TR_EINVAL;
     if (a->x->sup->busy || (a->flags & TR__A_RUNNING)) return TR_EBUSY;
     *out_a = a;
     *out = a->x->sup;
@@ -707,7 +705,7 @@ int tr_sup_start(tr_runtime_t *rt, const char *name, const tr_sup_spec_t *spec, 
     o.name = name;
     sup_args_t sa = {spec, name};
     o.args = &sa;
-    tr__spawn_ex_t ex = {TR_REF_NONE, name, 1, true};
+    tr__spawn_ex_t ex = {TR_REF_NONE, name, 1};
     return tr__spawn(rt, &sup_type, &o, &ex, out);
 }
 
@@ -766,7 +764,7 @@ int tr_sup_terminate_child(tr_runtime_t *rt, tr_ref_t ref, tr_ref_t child) {
 int tr_is_supervisor(tr_runtime_t *rt, tr_ref_t ref) {
     if (!rt || !tr__on_sched_thread(&rt->sched[0])) return 0;
     tr__actor_t *a = tr__actor_get(rt, ref);
-    return a && !(a->flags & TR__A_DEAD) && (a->flags & TR__A_SUP) && a->x && a->x->sup;
+    return a && !(a->flags & TR__A_DEAD) && tr__actor_sup(a);
 }
 
 int64_t tr_sup_which_children(tr_runtime_t *rt, tr_ref_t ref, tr_child_info_t *out, size_t cap) {
@@ -776,8 +774,8 @@ int64_t tr_sup_which_children(tr_runtime_t *rt, tr_ref_t ref, tr_child_info_t *o
     if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
     tr__actor_t *a = tr__actor_get(rt, ref);
     if (!a || (a->flags & TR__A_DEAD)) return TR_EDEAD;
-    if (!(a->flags & TR__A_SUP) || !a->x || !a->x->sup) return TR_EINVAL;
-    tr__sup_t *sup = a->x->sup;
+    tr__sup_t *sup = tr__actor_sup(a);
+    if (!sup) return TR_EINVAL;
     size_t i = 0;
     for (sup_child_t *c = sup->head; c; c = c->next, i++) {
         if (i >= cap) continue;
