@@ -100,6 +100,9 @@ typedef enum {
 /* Name of a stop reason ("normal", "panic", ...); static string. Thread-safe. */
 TR_API const char *tr_stop_reason_str(tr_stop_reason_t reason);
 
+struct tr_config_section_s; /* troupe/config.h */
+struct tr_config_error_s;
+
 /* An actor type: a constant descriptor, usually `static const`. Its memory
  * must outlive every actor of the type (the runtime keeps a pointer).
  * Compiled once per runtime into a dispatch index on first spawn.
@@ -110,7 +113,19 @@ TR_API const char *tr_stop_reason_str(tr_stop_reason_t reason);
  *  - terminate(ctx, state, reason): optional; runs once when the actor stops,
  *    before owned resources are released; it may still send messages.
  *  - default_handler: optional; receives types absent from the table (then
- *    TR_ENOHANDLER is never returned for this actor), as OTP's handle_info. */
+ *    TR_ENOHANDLER is never returned for this actor), as OTP's handle_info.
+ *  - validate_config(sec, err): optional; checks an actor's new section
+ *    (troupe/config.h) before a reload commits, and before each spawn while
+ *    a config is installed. Must not touch actor state (it has none: it may
+ *    run for a child that is not running). Return 0 to accept; to refuse,
+ *    return nonzero, best with tr_config_refuse (which fills *err): the
+ *    whole reload is rejected, or the spawn fails with TR_EINIT. Scheduler
+ *    thread; must not spawn, send or reload.
+ *  - on_config(ctx, state, sec): optional; applies a committed config
+ *    (UpdateConfig, on the system lane, before any later user message),
+ *    after the runtime has applied mailbox_capacity and overflow. Runs like
+ *    a handler (it may send; a panic in it is a panic of the actor). Not
+ *    called at spawn: init reads its settings with tr_ctx_config. */
 typedef struct tr_actor_type_s {
     const char *name;
     size_t state_size;               /* bytes of private state, zeroed */
@@ -118,6 +133,8 @@ typedef struct tr_actor_type_s {
     int (*init)(tr_ctx_t *ctx, void *state, const void *args);
     void (*terminate)(tr_ctx_t *ctx, void *state, tr_stop_reason_t reason);
     tr_handler_fn default_handler;
+    int (*validate_config)(const struct tr_config_section_s *sec, struct tr_config_error_s *err);
+    void (*on_config)(tr_ctx_t *ctx, void *state, const struct tr_config_section_s *sec);
 } tr_actor_type_t;
 
 /* Spawn options; zero-initialise and set what you need. */

@@ -40,7 +40,8 @@ extern "C" {
     XX(EALREADY, -14, "already done (reply already sent, timer already gone)") \
     XX(ESYS, -15, "system call failed (see errno)")                            \
     XX(EINIT, -16, "actor init callback failed")                               \
-    XX(EESCALATED, -17, "a root supervisor gave up: restart intensity exceeded")
+    XX(EESCALATED, -17, "a root supervisor gave up: restart intensity exceeded") \
+    XX(ECONFIG, -18, "configuration rejected (see the error's file:line and reason)")
 
 typedef enum {
     TR_OK = 0,

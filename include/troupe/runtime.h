@@ -4,6 +4,7 @@
 
 #include <troupe/common.h>
 #include <troupe/panic.h>
+#include <troupe/config.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,14 @@ typedef struct tr_runtime_opts_s {
     uint32_t event_ring;       /* events kept per scheduler for panic scenes
                                   and tracing, rounded up to a power of two;
                                   0: 1024 (at most 1 << 20) */
+    tr_config_t *config;       /* initial config (troupe/config.h); the runtime
+                                  takes its own reference. Its [runtime] keys
+                                  override the fields above. NULL: loaded from
+                                  config_path when that is set, else none */
+    const char *config_path;   /* file reloads re-read (copied); NULL: reloads
+                                  only through tr_runtime_apply_config */
+    int reload_signal;         /* with config_path: the signal that requests a
+                                  reload; 0: SIGHUP, -1: none */
 } tr_runtime_opts_t;
 
 /* Create a runtime with one scheduler on the calling thread (that thread
@@ -60,9 +69,13 @@ typedef struct tr_runtime_opts_s {
  * `opts` may be NULL; it is copied. Writes the runtime to *out. Unless
  * fault_isolation is TR_FAULT_OFF, installs the process-wide fault handlers
  * (troupe/panic.h) and an alternate signal stack for this thread.
+ * With a config (opts->config, or config_path loaded here) its [runtime]
+ * section and the runtime's keys in every section are checked first; a
+ * rejected config is logged at error level with file:line and reason.
  * Returns 0, TR_EINVAL (NULL out, batch/pass_budget/capacity/event_ring/
- * fault_isolation out of range), TR_ENOMEM, TR_ESYS (loop creation or
- * sigaction failed). */
+ * fault_isolation/reload_signal out of range), TR_ECONFIG (the config was
+ * rejected), TR_ENOMEM, TR_ESYS (loop creation or sigaction failed, or
+ * config_path unreadable). */
 TR_API int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out);
 
 /* Driving the loop. tr_runtime_run, _poll, _run_until_idle, _run_until,
@@ -175,6 +188,9 @@ typedef struct tr_stats_s {
     uint64_t restarts;         /* children restarted by supervisors */
     uint64_t downs;            /* DOWN messages queued for monitors */
     uint64_t exits;            /* exit signals queued for supervisors */
+    uint64_t config_generation;/* 0: no config; +1 per committed reload */
+    uint64_t reloads_ok, reloads_failed;
+    uint64_t config_updates;   /* UpdateConfig messages applied by actors */
 } tr_stats_t;
 
 /* Fill *out with a snapshot of the counters. Thread-safe (relaxed atomic

@@ -14,5 +14,6 @@
 #include <troupe/runtime.h>
 #include <troupe/panic.h>
 #include <troupe/supervisor.h>
+#include <troupe/config.h>
 
 #endif /* TROUPE_TROUPE_H */
