@@ -117,21 +117,33 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     int err = tr__typeinfo_get(rt, type, &ti);
     if (err) return err;
     if (type->state_size > SIZE_MAX - sizeof(tr__actor_t)) return TR_EINVAL;
+    /* the config (the newest snapshot, also for a restarting child) may
+     * override capacity and overflow, and the type may refuse its section */
+    tr__spawn_cfg_t sc = {cap, pol, 0};
+    if ((err = tr__config_spawn(s, type, ex && ex->path ? ex->path : opts->name, &sc)) != 0)
+        return err;
     tr__actor_t *a = calloc(1, sizeof(*a) + type->state_size);
     if (!a) return TR_ENOMEM;
-    if (ex) {
+    if (ex || sc.cap != cap || sc.pol != pol) {
         tr__extra_t *x = tr__actor_extra(a);
-        char *path = ex->path ? strdup(ex->path) : NULL;
-        if (!x || (ex->path && !path)) {
+        char *path = ex && ex->path ? strdup(ex->path) : NULL;
+        if (!x || (ex && ex->path && !path)) {
             free(path);
             free(a->x);
             free(a);
             return TR_ENOMEM;
         }
-        x->parent = ex->parent;
-        x->path = path;
-        x->incarnation = ex->incarnation;
+        if (ex) {
+            x->parent = ex->parent;
+            x->path = path;
+            x->incarnation = ex->incarnation;
+        }
+        if (sc.cap != cap) x->base_cap = cap;
+        if (sc.pol != pol) x->base_pol = (uint8_t)pol;
     }
+    cap = sc.cap;
+    pol = sc.pol;
+    a->ring.owner_cfg_gen = sc.gen;
     uint32_t idx;
     if (tr__slot_alloc(rt, &idx) != 0) {
         free(a);
@@ -185,7 +197,7 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     return 0;
 }
 
-static void sys_append(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m) {
+void tr__actor_sys_append(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m) {
     m->next = NULL;
     tr__sysmsg_t **pp = &a->sys;
     while (*pp) pp = &(*pp)->next;
@@ -205,7 +217,7 @@ void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg) 
     }
     m->kind = kind;
     m->arg = arg;
-    sys_append(s, a, m);
+    tr__actor_sys_append(s, a, m);
 }
 
 void tr__actor_sys_notify(tr__sched_t *s, tr__actor_t *a, int kind, tr_ref_t from, int64_t id,
@@ -224,11 +236,12 @@ void tr__actor_sys_notify(tr__sched_t *s, tr__actor_t *a, int kind, tr_ref_t fro
     m->from = from;
     m->id = id;
     m->detail = d;
-    sys_append(s, a, m);
+    tr__actor_sys_append(s, a, m);
 }
 
 void tr__sysmsg_free(tr__sysmsg_t *m) {
     if (!m) return;
+    tr_config_release(m->cfg);
     free(m->detail);
     free(m);
 }

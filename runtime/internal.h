@@ -49,7 +49,7 @@ typedef struct tr__counters_s {
     tr__ctr_t chan_created, chan_ok, chan_error, chan_timeout, chan_dropped;
     tr__ctr_t chan_undelivered, chan_cancelled, late_replies, conts_cancelled;
     tr__ctr_t watermark_high, watermark_low, inbox_wakeups, loop_passes;
-    tr__ctr_t panics, faults_isolated, restarts, downs, exits;
+    tr__ctr_t panics, faults_isolated, restarts, downs, exits, config_updates;
 } tr__counters_t;
 
 /* Runtime-private message types (below TR_MSG_USER, above the public ones). */
@@ -123,6 +123,9 @@ typedef struct tr__ring_s {
     uint32_t mask;  /* size - 1, size a power of two */
     uint32_t head;
     uint32_t count;
+    uint32_t owner_cfg_gen; /* not the ring's: the owning actor's config
+                               generation, kept in what would be padding so
+                               tr__actor_t does not grow */
 } tr__ring_t;
 int tr__ring_grow(tr__ring_t *r); /* 0 or TR_ENOMEM */
 static inline int tr__ring_push(tr__ring_t *r, const tr__env_t *env) {
@@ -140,7 +143,15 @@ static inline void tr__ring_pop(tr__ring_t *r, tr__env_t *out) {
 void tr__ring_free(tr__ring_t *r);
 
 /* ---- MPSC inbox (mailbox/inbox.c) ---- */
-enum { TR__IN_SEND, TR__IN_CALL_SYNC, TR__IN_STOP, TR__IN_SET_CAP, TR__SYS_EXIT, TR__SYS_DOWN };
+enum {
+    TR__IN_SEND,
+    TR__IN_CALL_SYNC,
+    TR__IN_STOP,
+    TR__IN_SET_CAP,
+    TR__SYS_EXIT,
+    TR__SYS_DOWN,
+    TR__SYS_CONFIG /* UpdateConfig: apply the snapshot in tr__sysmsg_t.cfg */
+};
 typedef struct tr__sync_s tr__sync_t;
 typedef struct tr__inode_s {
     struct tr__inode_s *next;
@@ -255,15 +266,17 @@ typedef struct tr__slot_s {
 #define TR__CFG_POL(c) ((tr_overflow_t)((c) >> 28))
 
 /* A control message on an actor's system lane: a stop request (arg: the
- * tr_stop_reason_t), an exit signal from a child (TR__SYS_EXIT) or a DOWN for
- * a monitor (TR__SYS_DOWN). Never counted against the mailbox capacity. */
+ * tr_stop_reason_t), an exit signal from a child (TR__SYS_EXIT), a DOWN for
+ * a monitor (TR__SYS_DOWN) or an UpdateConfig (TR__SYS_CONFIG). Never
+ * counted against the mailbox capacity. */
 typedef struct tr__sysmsg_s {
     struct tr__sysmsg_s *next;
     int kind;
-    uint32_t arg;   /* stop reason */
+    uint32_t arg;   /* stop reason; CONFIG: the generation */
     tr_ref_t from;  /* EXIT/DOWN: the actor that stopped */
     int64_t id;     /* DOWN: monitor id */
     char *detail;   /* owned, may be NULL */
+    tr_config_t *cfg; /* CONFIG: a reference to the snapshot */
 } tr__sysmsg_t;
 
 enum {
@@ -321,6 +334,9 @@ typedef struct tr__extra_s {
     uint32_t incarnation;  /* 0 means 1 */
     struct tr__sup_s *sup; /* a supervisor's state (set by its init), else NULL */
     char *exit_detail;     /* why it asked to stop (a supervisor giving up) */
+    uint32_t base_cap;     /* capacity before the config overrode it (0: not
+                              overridden) */
+    uint8_t base_pol;      /* overflow before the config overrode it (0: not) */
 } tr__extra_t;
 
 typedef struct tr__actor_s {
@@ -495,7 +511,51 @@ struct tr_runtime_s {
     _Atomic int exit_status;
     uint64_t sups_live;
     int faults_installed;
+    /* configuration (runtime/reload.c) */
+    tr_runtime_opts_t base_opts; /* the options before [runtime] overrode them */
+    pthread_mutex_t cfg_mu;      /* guards config and cfg_status for other threads */
+    tr_config_t *config;         /* current snapshot, NULL: none */
+    char *config_path;
+    tr_config_status_t cfg_status;
+    _Atomic int reload_req;
+    ev_signal sigreload;
+    int reloading;               /* inside a reload: no nested one */
 };
+
+/* runtime/config.c: what the runtime needs beyond the public getters */
+int tr__config_check_keys(const tr_config_section_t *sec, const char *const *known,
+                          tr_config_error_t *err);
+size_t tr__config_nsections(const tr_config_t *cfg);
+void tr__config_section_at(const tr_config_t *cfg, size_t i, tr_config_section_t *out);
+bool tr__config_same(const tr_config_section_t *a, const tr_config_section_t *b, const char *key);
+/* Name of the most specific section in a view, or NULL when it is empty. */
+const char *tr__config_view_first(const tr_config_section_t *v);
+
+/* runtime/reload.c */
+/* At create: take opts->config (or load config_path) and apply [runtime] to
+ * rt->opts. Returns 0 or the error (logged). */
+int tr__config_init(tr_runtime_t *rt);
+void tr__config_fini(tr_runtime_t *rt);
+/* At spawn, before the actor exists: apply the section of `name` (its
+ * path or registered name) to capacity and overflow, run the type's
+ * validate_config, give the generation. 0 or TR_EINIT (s->spawn_err says
+ * why). */
+typedef struct tr__spawn_cfg_s {
+    uint32_t cap;      /* in: from the spawn options; out: after the config */
+    tr_overflow_t pol; /* same */
+    uint32_t gen;      /* out: the generation the actor starts with */
+} tr__spawn_cfg_t;
+int tr__config_spawn(tr__sched_t *s, const tr_actor_type_t *type, const char *name,
+                     tr__spawn_cfg_t *sc);
+/* After the loop exists: start the reload signal watcher. */
+void tr__config_started(tr_runtime_t *rt);
+/* Handle an UpdateConfig from the system lane (inside the actor's turn).
+ * Returns 1 if on_config ran. */
+int tr__config_update(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m);
+/* The section name of an actor (tree path or registered name), or NULL. */
+const char *tr__actor_config_name(tr_runtime_t *rt, tr__actor_t *a, char *buf, size_t len);
+/* A reload requested by signal or another thread, run at a pass start. */
+void tr__config_poll(tr__sched_t *s);
 
 /* runtime/runtime.c */
 bool tr__on_sched_thread(const tr__sched_t *s);
@@ -654,6 +714,8 @@ void tr__actor_kill(tr__sched_t *s, tr__actor_t *a, const char *detail);
 void tr__actor_request_stop(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason);
 void tr__actor_free(tr__sched_t *s, tr__actor_t *a);
 void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg);
+/* Append a prepared control message to a's system lane and schedule it. */
+void tr__actor_sys_append(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m);
 tr__extra_t *tr__actor_extra(tr__actor_t *a);
 void tr__actor_set_capacity(tr__sched_t *s, tr__actor_t *a, uint32_t cap);
 
@@ -675,6 +737,15 @@ void tr__monitors_on_stop(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reaso
  * (reverse start order) and free its state. */
 void tr__sup_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
                       const char *detail);
+/* Config: check a supervisor's keys in `sec` against its spec (0 or
+ * TR_ECONFIG), and apply them (restart intensity, backoff). */
+int tr__sup_check_config(const tr__actor_t *a, const tr_config_section_t *sec,
+                         tr_config_error_t *err);
+void tr__sup_apply_config(tr__sched_t *s, tr__actor_t *a, const tr_config_section_t *sec);
+/* Config: run validate_config for each child of supervisor `a` that is not
+ * running (its new section in cfg). 0 or TR_ECONFIG (err filled). */
+int tr__sup_validate_idle(tr__sched_t *s, tr__actor_t *a, const tr_config_t *cfg,
+                          tr_config_error_t *err);
 
 /* mailbox/send.c */
 /* Deliver env to a live local actor, applying capacity and overflow policy.

@@ -109,6 +109,7 @@ static const char *sys_name(int kind) {
     switch (kind) {
     case TR__SYS_DOWN: return "TR_MSG_DOWN";
     case TR__SYS_EXIT: return "exit signal";
+    case TR__SYS_CONFIG: return "UpdateConfig (on_config)";
     default: return "TR_MSG_SHUTDOWN";
     }
 }
@@ -148,7 +149,9 @@ void tr__panic_report(tr__sched_t *s, tr__actor_t *a, const char *what) {
         sc.sender = s->run_chan->callee;
     } else if (s->run_kind == TR__RUN_SYS) {
         sc.msg_name = sys_name(s->run_sys->kind);
-        sc.msg_type = s->run_sys->kind == TR__SYS_DOWN ? TR_MSG_DOWN : TR_MSG_SHUTDOWN;
+        sc.msg_type = s->run_sys->kind == TR__SYS_DOWN     ? TR_MSG_DOWN
+                      : s->run_sys->kind == TR__SYS_CONFIG ? 0
+                                                           : TR_MSG_SHUTDOWN;
         sc.sender = s->run_sys->from;
     }
     sc.reason = p->reason;

@@ -186,6 +186,7 @@ static void pass(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
     if (atomic_load_explicit(&rt->shutdown_req, memory_order_relaxed) && !rt->shutting_down)
         begin_shutdown(s);
+    tr__config_poll(s);
     tr__run_pass(s);
     finish_shutdown(s);
     after_pass(s);
@@ -250,10 +251,20 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
     if (!rt->opts.batch) rt->opts.batch = 64;
     if (!rt->opts.pass_budget) rt->opts.pass_budget = 256;
     if (!rt->opts.log_level) rt->opts.log_level = TR_LOG_NOTICE;
+    if (!rt->opts.event_ring) rt->opts.event_ring = 1024;
     atomic_init(&rt->log_level, (int)rt->opts.log_level);
+    int cerr = tr__config_init(rt); /* [runtime] may override the options */
+    if (cerr) {
+        tr__config_fini(rt);
+        free(rt);
+        free(s);
+        return cerr;
+    }
+    opts = &rt->opts;
     rt->own_loop = opts->loop == NULL;
     s->loop = opts->loop ? opts->loop : ev_loop_new(EVFLAG_AUTO);
     if (!s->loop) {
+        tr__config_fini(rt);
         free(rt);
         free(s);
         return TR_ESYS;
@@ -270,8 +281,9 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
     s->chan_free = UINT32_MAX;
     s->mono0_ms = mono_ms();
     s->timer_armed_ms = TR__UNARMED;
-    if (tr__events_init(s, opts->event_ring ? opts->event_ring : 1024) != 0) {
+    if (tr__events_init(s, opts->event_ring) != 0) {
         if (rt->own_loop) ev_loop_destroy(s->loop);
+        tr__config_fini(rt);
         pthread_mutex_destroy(&rt->reg_mu);
         free(rt);
         free(s);
@@ -281,6 +293,7 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
         int err = tr__faults_install(rt);
         if (err) {
             if (rt->own_loop) ev_loop_destroy(s->loop);
+            tr__config_fini(rt);
             pthread_mutex_destroy(&rt->reg_mu);
             free(s->ev);
             free(rt);
@@ -309,6 +322,7 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
         ev_unref(s->loop);
         ev_unref(s->loop);
     }
+    tr__config_started(rt);
     *out = rt;
     return 0;
 }
@@ -450,6 +464,7 @@ void tr_runtime_destroy(tr_runtime_t *rt) {
         ev_signal_stop(s->loop, &rt->sigint);
         ev_signal_stop(s->loop, &rt->sigterm);
     }
+    tr__config_fini(rt);
     if (rt->own_loop) ev_loop_destroy(s->loop);
     tr__faults_uninstall(rt);
     free(s->ev);
@@ -502,7 +517,13 @@ int tr_runtime_stats(tr_runtime_t *rt, tr_stats_t *out) {
     SUM(restarts);
     SUM(downs);
     SUM(exits);
+    SUM(config_updates);
 #undef SUM
+    tr_config_status_t cs;
+    tr_runtime_config_status(rt, &cs);
+    out->config_generation = cs.generation;
+    out->reloads_ok = cs.reloads_ok;
+    out->reloads_failed = cs.reloads_failed;
     out->actors_live = out->actors_spawned - out->actors_stopped;
     uint64_t resolved = out->chan_ok + out->chan_error + out->chan_timeout + out->chan_dropped +
                         out->chan_undelivered + out->chan_cancelled;

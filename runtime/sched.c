@@ -13,7 +13,8 @@ bool tr__has_work(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
     return s->runq_head != NULL ||
            atomic_load_explicit(&s->inbox.head, memory_order_relaxed) != NULL ||
-           (!rt->shutting_down && atomic_load_explicit(&rt->shutdown_req, memory_order_relaxed));
+           (!rt->shutting_down && atomic_load_explicit(&rt->shutdown_req, memory_order_relaxed)) ||
+           atomic_load_explicit(&rt->reload_req, memory_order_relaxed);
 }
 
 void tr__ctx_enter(tr__sched_t *s, tr__actor_t *a, tr_msg_t *msg, tr_ctx_t *saved) {
@@ -113,6 +114,9 @@ static int run_sys_one(tr__sched_t *s, tr__actor_t *a) {
             dispatch_sys(s, a, m, TR__MSG_EXIT, &ex, sizeof(ex));
             ran = 1;
         }
+        break;
+    case TR__SYS_CONFIG:
+        ran = tr__config_update(s, a, m);
         break;
     case TR__SYS_DOWN:
         if (tr__ti_lookup(a->ti, TR_MSG_DOWN)) {

@@ -60,6 +60,8 @@ typedef struct tr__sup_s {
     tr_strategy_t strategy;
     uint32_t intensity, period_ms, bmin, bmax;
     double bfactor;
+    tr_sup_spec_t spec_flags; /* the spec's intensity/period/backoff (no children):
+                                 what a config key that is removed reverts to */
     sup_child_t *head, *tail;
     sup_child_t *by_ref;
     size_t nchildren;
@@ -604,6 +606,118 @@ static void sup_on_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     advance(s, ctx->actor, sup);
 }
 
+/* ---- configuration ---- */
+
+/* Restart intensity and backoff: the spec's values, overridden by the keys
+ * of the supervisor's config section. */
+typedef struct sup_flags_s {
+    uint32_t intensity, period_ms, bmin, bmax;
+    double bfactor;
+} sup_flags_t;
+
+/* The flags from the spec and `view` (NULL: the spec alone). 0, or
+ * TR_ECONFIG with *err (may be NULL) naming the key. */
+static int sup_flags(const tr__sup_t *sup, const tr_config_section_t *view, sup_flags_t *f,
+                     tr_config_error_t *err) {
+    const tr_sup_spec_t *sp = &sup->spec_flags;
+    f->intensity = sp->intensity;
+    f->period_ms = sp->period_ms;
+    if (!sp->intensity && !sp->period_ms) f->intensity = 1, f->period_ms = 5000;
+    f->bmin = sp->backoff_min_ms;
+    f->bmax = sp->backoff_max_ms;
+    f->bfactor = sp->backoff_factor ? sp->backoff_factor : 2.0;
+    if (!view) return 0;
+    int64_t i;
+    uint64_t pm, bmin, bmax;
+    double bf;
+    int r;
+    if ((r = tr_config_int(view, "intensity", f->intensity, 0, 65535, &i, err)) ||
+        (r = tr_config_duration(view, "period", f->period_ms, 1, UINT32_MAX, &pm, err)) ||
+        (r = tr_config_duration(view, "backoff_min", f->bmin, 0, UINT32_MAX, &bmin, err)) ||
+        (r = tr_config_duration(view, "backoff_max", f->bmax, 0, UINT32_MAX, &bmax, err)) ||
+        (r = tr_config_double(view, "backoff_factor", f->bfactor, 1.0, 1e6, &bf, err)))
+        return r;
+    if (bmin && bmax && bmax < bmin)
+        return tr_config_refuse(err, view,
+                                tr_config_has(view, "backoff_max") ? "backoff_max" : "backoff_min",
+                                "backoff_max (%llu ms) is below backoff_min (%llu ms)",
+                                (unsigned long long)bmax, (unsigned long long)bmin);
+    f->intensity = (uint32_t)i;
+    f->period_ms = (uint32_t)pm;
+    f->bmin = (uint32_t)bmin;
+    f->bmax = (uint32_t)bmax;
+    f->bfactor = bf;
+    return 0;
+}
+
+/* Install flags; the restart-time ring is resized keeping the most recent
+ * restarts, so a live change of intensity counts what already happened. */
+static int set_flags(tr__sup_t *sup, const sup_flags_t *f) {
+    uint32_t ncap = f->intensity + 1;
+    if (ncap != sup->rs_cap) {
+        uint64_t *nr = calloc(ncap, sizeof(*nr));
+        if (!nr) return TR_ENOMEM;
+        uint32_t keep = sup->rs_len < ncap ? sup->rs_len : ncap;
+        for (uint32_t k = 0; k < keep; k++) /* the newest `keep`, oldest first */
+            nr[k] = sup->rs[(sup->rs_head + sup->rs_len - keep + k) % sup->rs_cap];
+        free(sup->rs);
+        sup->rs = nr;
+        sup->rs_cap = ncap;
+        sup->rs_head = 0;
+        sup->rs_len = keep;
+    }
+    sup->intensity = f->intensity;
+    sup->period_ms = f->period_ms;
+    sup->bmin = f->bmin;
+    sup->bmax = f->bmax;
+    sup->bfactor = f->bfactor;
+    return 0;
+}
+
+int tr__sup_check_config(const tr__actor_t *a, const tr_config_section_t *view,
+                         tr_config_error_t *err) {
+    const tr__sup_t *sup = tr__actor_sup(a);
+    sup_flags_t f;
+    int r = sup_flags(sup, view, &f, err);
+    if (r && err) snprintf(err->actor, sizeof(err->actor), "supervisor %s", sup->path);
+    return r;
+}
+
+void tr__sup_apply_config(tr__sched_t *s, tr__actor_t *a, const tr_config_section_t *view) {
+    tr__sup_t *sup = tr__actor_sup(a);
+    sup_flags_t f;
+    if (sup_flags(sup, view, &f, NULL) != 0) return; /* checked before the commit */
+    uint32_t old_i = sup->intensity, old_p = sup->period_ms;
+    if (set_flags(sup, &f) != 0) {
+        tr__log(s->rt, TR_LOG_ERROR,
+                "supervisor %s: out of memory applying the config: restart intensity unchanged",
+                sup->path);
+        return;
+    }
+    if (old_i != f.intensity || old_p != f.period_ms)
+        tr__log(s->rt, TR_LOG_INFO, "supervisor %s: restart intensity now %u in %u ms", sup->path,
+                f.intensity, f.period_ms);
+}
+
+int tr__sup_validate_idle(tr__sched_t *s, tr__actor_t *a, const tr_config_t *cfg,
+                          tr_config_error_t *err) {
+    tr__sup_t *sup = tr__actor_sup(a);
+    for (sup_child_t *c = sup->head; c; c = c->next) {
+        if (child_running(s, c) || !c->type || !c->type->validate_config) continue;
+        tr_config_section_t view;
+        tr_config_section(cfg, c->path, &view);
+        int r = c->type->validate_config(&view, err);
+        if (r) {
+            if (!err->reason[0])
+                snprintf(err->reason, sizeof(err->reason), "validate_config returned %d", r);
+            snprintf(err->actor, sizeof(err->actor), "%s (%s, not running)", c->path,
+                     c->type->name);
+            return TR_ECONFIG;
+        }
+    }
+    return 0;
+}
+
 static int sup_init(tr_ctx_t *ctx, void *state, const void *args) {
     tr__sup_t *sup = state;
     const sup_args_t *sa = args;
@@ -614,15 +728,21 @@ static int sup_init(tr_ctx_t *ctx, void *state, const void *args) {
     s->rt->sups_live++;
     sup->path = strdup(sa->path);
     sup->strategy = spec->strategy;
-    sup->intensity = spec->intensity;
-    sup->period_ms = spec->period_ms;
-    if (!spec->intensity && !spec->period_ms) sup->intensity = 1, sup->period_ms = 5000;
-    sup->bmin = spec->backoff_min_ms;
-    sup->bmax = spec->backoff_max_ms;
-    sup->bfactor = spec->backoff_factor ? spec->backoff_factor : 2.0;
-    sup->rs_cap = sup->intensity + 1;
-    sup->rs = calloc(sup->rs_cap, sizeof(*sup->rs));
-    if (!sup->path || !sup->rs) return TR_ENOMEM;
+    sup->spec_flags = *spec;
+    sup->spec_flags.children = NULL;
+    sup->spec_flags.nchildren = 0;
+    if (!sup->path) return TR_ENOMEM;
+    tr_config_section_t view;
+    tr_ctx_config(ctx, &view);
+    sup_flags_t f;
+    tr_config_error_t cerr;
+    if (sup_flags(sup, &view, &f, &cerr) != 0) { /* a section no reload has checked yet */
+        char line[1024];
+        tr__log(s->rt, TR_LOG_WARNING, "supervisor %s: config ignored, using its spec: %s",
+                sup->path, tr_config_error_str(&cerr, line, sizeof(line)));
+        sup_flags(sup, NULL, &f, NULL);
+    }
+    if (set_flags(sup, &f) != 0) return TR_ENOMEM;
     if (spec->strategy == TR_SIMPLE_ONE_FOR_ONE) {
         if (child_spec_copy(&sup->tmpl, &spec->children[0]) != 0) return TR_ENOMEM;
         return 0;
