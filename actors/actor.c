@@ -172,7 +172,13 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     tr__ev(s, TR_EV_SPAWN, a->ref, ex ? ex->parent : TR_REF_NONE, 0,
            ex ? (int32_t)ex->incarnation : 1);
     if (type->init) {
+        tr__actor_t *prev_actor = s->init_actor; /* init may spawn */
+        const char *prev_name = s->init_name;
+        s->init_actor = a;
+        s->init_name = opts->name;
         int r = run_init(s, a, opts->args);
+        s->init_actor = prev_actor;
+        s->init_name = prev_name;
         if (r != 0) {
             a->flags |= TR__A_UNSTARTED;
             if (r == TR__INIT_PANICKED) {

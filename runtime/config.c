@@ -88,6 +88,7 @@ const char *tr_config_error_str(const tr_config_error_t *err, char *buf, size_t 
 /* ---- snapshots ---- */
 
 static void cfg_free(tr_config_t *cfg) {
+    HASH_CLEAR(hh, cfg->by_name); /* before the sections it points into */
     for (size_t i = 0; i < cfg->nsec; i++) {
         cfg_sec_t *sec = cfg->order[i];
         for (size_t k = 0; k < sec->nkv; k++) {
@@ -98,7 +99,6 @@ static void cfg_free(tr_config_t *cfg) {
         free(sec->name);
         free(sec);
     }
-    HASH_CLEAR(hh, cfg->by_name);
     free(cfg->order);
     free(cfg->name);
     free(cfg);

@@ -456,6 +456,8 @@ typedef struct tr__sched_s {
     tr__sysmsg_t *run_sys;
     const char *run_what; /* "init", "terminate" while those run */
     char spawn_err[400];  /* why the last init failed (for supervisors' logs) */
+    tr__actor_t *init_actor; /* whose init is running (not registered yet) */
+    const char *init_name;   /* the name it will be registered under */
     tr__pframe_t *pframe;
     tr__panic_t panic;
     int in_panic; /* building a scene / running the hook */

@@ -128,6 +128,11 @@ static void status_set(tr_runtime_t *rt, int result, const tr_config_error_t *er
 
 const char *tr__actor_config_name(tr_runtime_t *rt, tr__actor_t *a, char *buf, size_t len) {
     if (a->x && a->x->path) return a->x->path;
+    tr__sched_t *s = &rt->sched[0];
+    if (a == s->init_actor && s->init_name) { /* registered after init */
+        snprintf(buf, len, "%s", s->init_name);
+        return buf;
+    }
     return tr__registry_name(rt, a->ref, buf, len);
 }
 
@@ -393,7 +398,6 @@ static int reload_common(tr_runtime_t *rt, tr_config_t *cfg, tr_config_error_t *
         cfg = loaded;
     }
     if (r == 0) r = apply(s, cfg, err);
-    tr_config_release(loaded);
     rt->reloading = 0;
     status_set(rt, r, err, r == 0);
     if (r) {
@@ -403,6 +407,7 @@ static int reload_common(tr_runtime_t *rt, tr_config_t *cfg, tr_config_error_t *
                 tr_config_error_str(err, line, sizeof(line)),
                 (unsigned long long)rt->cfg_status.generation);
     }
+    tr_config_release(loaded);
     return r;
 }
 
