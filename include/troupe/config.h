@@ -140,8 +140,9 @@ TR_API int tr_config_refuse(tr_config_error_t *err, const tr_config_section_t *s
                             const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Visit every key of the snapshot in file order: section, key, value, and
- * the line it was set on. Stops early when fn returns nonzero (that value
+/* Visit every key of the snapshot: sections in the order they first
+ * appear, and each section's keys in the order they were set, with the
+ * line each was set on. Stops early when fn returns nonzero (that value
  * is returned). Returns 0 when every key was visited, or TR_EINVAL. */
 typedef int (*tr_config_each_fn)(void *arg, const char *section, const char *key,
                                  const char *value, int line);
