@@ -178,12 +178,24 @@ int tr__config_init(tr_runtime_t *rt) {
     return 0;
 }
 
+/* libev lets one loop at a time watch a signal (it asserts otherwise), so
+ * the reload signal belongs to the first runtime that asks for it. */
+static _Atomic(tr_runtime_t *) sig_owner[NSIG];
+
 /* After the loop exists: the reload signal. */
 static void start_signal(tr_runtime_t *rt) {
     if (!rt->config_path || rt->opts.reload_signal < 0) return;
     tr__sched_t *s = &rt->sched[0];
-    ev_signal_init(&rt->sigreload, on_reload_signal,
-                   rt->opts.reload_signal ? rt->opts.reload_signal : SIGHUP);
+    int signo = rt->opts.reload_signal ? rt->opts.reload_signal : SIGHUP;
+    tr_runtime_t *none = NULL;
+    if (!atomic_compare_exchange_strong(&sig_owner[signo], &none, rt)) {
+        tr__log(rt, TR_LOG_WARNING,
+                "config: signal %d already reloads another runtime in this process; "
+                "this one reloads only through tr_runtime_reload/tr_runtime_request_reload",
+                signo);
+        return;
+    }
+    ev_signal_init(&rt->sigreload, on_reload_signal, signo);
     rt->sigreload.data = rt;
     ev_signal_start(s->loop, &rt->sigreload);
     ev_unref(s->loop); /* a reload signal alone does not keep the loop running */
@@ -193,6 +205,7 @@ void tr__config_fini(tr_runtime_t *rt) {
     if (ev_is_active(&rt->sigreload)) {
         ev_ref(rt->sched[0].loop);
         ev_signal_stop(rt->sched[0].loop, &rt->sigreload);
+        atomic_store(&sig_owner[rt->sigreload.signum], NULL);
     }
     tr_config_release(rt->config);
     rt->config = NULL;

@@ -448,6 +448,16 @@ static void test_reload_requested_from_another_thread(void **state) {
     tr_spawn_opts_t so = {.name = "w"};
     tt_spawn(rt, &worker_type, &so);
     write_file(path, "[w]\nspeed = 12\n");
+    /* a second runtime with a config_path cannot take SIGHUP too (libev
+     * allows one loop per signal): it says so and reloads through the API */
+    tr_runtime_opts_t o2;
+    memset(&o2, 0, sizeof(o2));
+    o2.log = cap_log;
+    o2.config_path = path;
+    tr_runtime_t *rt3 = tt_runtime(&o2);
+    assert_true(log_has("already reloads another runtime"));
+    assert_int_equal(tr_runtime_reload(rt3, NULL), 0);
+    tr_runtime_destroy(rt3);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, request_from_thread, rt), 0);
     assert_int_equal(tr_runtime_run_until(rt, gen_reached, rt), 0);

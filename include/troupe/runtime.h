@@ -61,7 +61,10 @@ typedef struct tr_runtime_opts_s {
     const char *config_path;   /* file reloads re-read (copied); NULL: reloads
                                   only through tr_runtime_apply_config */
     int reload_signal;         /* with config_path: the signal that requests a
-                                  reload; 0: SIGHUP, -1: none */
+                                  reload; 0: SIGHUP, -1: none. One runtime per
+                                  process watches a given signal (libev's
+                                  rule): a second one logs a warning and
+                                  reloads only through the API */
 } tr_runtime_opts_t;
 
 /* Create a runtime with one scheduler on the calling thread (that thread
