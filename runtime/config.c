@@ -169,8 +169,8 @@ static char *reader(char *str, int num, void *stream) {
         parse_fail(ps, NULL, NULL, "NUL byte in line");
         n = 0;
     }
-    if (n + 2 > (size_t)num) { /* room for "\n" and NUL */
-        parse_fail(ps, NULL, NULL, "line too long (%zu bytes; at most %d)", n, num - 2);
+    if (n + 1 > (size_t)num) { /* room for the NUL */
+        parse_fail(ps, NULL, NULL, "line too long (%zu bytes; at most %d)", n, num - 1);
         n = 0;
     }
     if (n >= 2 && start[0] == '[') { /* "[]" or "[  ]" */
@@ -178,8 +178,7 @@ static char *reader(char *str, int num, void *stream) {
         if (q < start + n && *q == ']') parse_fail(ps, NULL, NULL, "empty section name");
     }
     memcpy(str, start, n);
-    str[n] = '\n';
-    str[n + 1] = '\0';
+    str[n] = '\0';
     ps->p = nl ? nl + 1 : ps->end;
     return str;
 }
@@ -307,7 +306,9 @@ int tr_config_parse(const char *name, const char *text, size_t len, tr_config_t 
         return TR_ENOMEM;
     }
     if (ps.err_line || line != 0) {
-        if (ps.err_line) {
+        /* the first error wins: ours (the handler's or the reader's), or a
+         * syntax error inih found on an earlier line */
+        if (ps.err_line && (line <= 0 || ps.err_line <= line)) {
             err_set(err, name, ps.err_line, ps.err_section, ps.err_key, "%s", ps.reason);
         } else {
             char why[128];

@@ -241,7 +241,7 @@ int tr__config_spawn(tr__sched_t *s, const tr_actor_type_t *type, const char *na
     char line[1024];
     snprintf(s->spawn_err, sizeof(s->spawn_err), "config refused: %s",
              tr_config_error_str(&err, line, sizeof(line)));
-    tr__log(rt, TR_LOG_INFO, "spawn of %s (%s): %s", name, type->name, s->spawn_err);
+    tr__log(rt, TR_LOG_WARNING, "spawn of %s (%s): %s", name, type->name, s->spawn_err);
     return TR_EINIT;
 }
 

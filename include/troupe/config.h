@@ -47,8 +47,10 @@ TR_API const char *tr_config_error_str(const tr_config_error_t *err, char *buf, 
 
 /* Parse the INI file at `path` (read whole, then parsed with inih) into a new
  * snapshot with one reference, written to *out. Syntax: `[section]` headers,
- * `key = value` lines, comments starting with ';' or '#' (and inline after
- * " ;"), lines of at most 199 bytes. Keys before any section header, a key
+ * `key = value` (or `key: value`) lines, comments starting with ';' or '#'
+ * (and inline after " ;"), lines of at most 199 bytes (after indentation,
+ * which is ignored: there are no continuation lines). Section names and keys
+ * are case-sensitive. Keys before any section header, a key
  * repeated in a section, empty section names and malformed lines are
  * errors. A repeated [section] header continues that section.
  * On failure nothing is allocated, *out is NULL, and *err (may be NULL) says
@@ -106,11 +108,13 @@ TR_API int tr_config_has(const tr_config_section_t *sec, const char *key);
  * an enum without names). Thread-safe (read-only).
  *  - str: the raw value, surrounding whitespace removed (may be "").
  *  - int: decimal integer, optional sign, in [min, max].
- *  - duration: integer with a unit: "250ms", "5s", "2m", "1h", "1d" (a bare
- *    number is milliseconds), in [min_ms, max_ms] milliseconds.
- *  - size: integer with a unit: "512", "512B", "64KiB", "1MiB", "2GiB"
- *    (IEC, powers of 1024) or "64KB", "1MB", "2GB" (SI, powers of 1000);
- *    bytes, in [min, max].
+ *  - duration: integer with a unit: "250ms", "5s", "2m" (or "2min"), "1h",
+ *    "1d" (a bare number is milliseconds), in [min_ms, max_ms] milliseconds.
+ *  - size: integer with a unit: "512", "512B", "64KiB", "1MiB", "2GiB",
+ *    "1TiB" (IEC, powers of 1024) or "64KB", "1MB", "2GB", "1TB" (SI,
+ *    powers of 1000); bytes, in [min, max].
+ *    Units are case-insensitive and may follow the number after spaces
+ *    ("10 ms").
  *  - bool: yes/no, true/false, on/off, 1/0 (case-insensitive).
  *  - enum: one of `names` (a NULL-terminated array, case-insensitive);
  *    *out is its index. The error lists the accepted names.
@@ -174,7 +178,8 @@ TR_API int tr_config_each(const tr_config_t *cfg, tr_config_each_fn fn, void *ar
  * handled after the current handler returns).
  * Returns 0, TR_EINVAL (no config_path), TR_ECONFIG (rejected: *err, may be
  * NULL, says why), TR_ESYS (file unreadable), TR_ENOMEM, TR_EWRONGTHREAD,
- * TR_ESTOPPED (shutting down). */
+ * TR_ESTOPPED (shutting down), TR_EALREADY (called from a validate_config
+ * during a reload). */
 TR_API int tr_runtime_reload(tr_runtime_t *rt, tr_config_error_t *err);
 
 /* Apply a snapshot built by the caller (tr_config_parse), through the same
