@@ -128,6 +128,7 @@ typedef struct parse_s {
     tr_config_t *cfg;
     const char *p, *end;
     int line;
+    cfg_sec_t *cur; /* the section of the last header (NULL before any) */
     int err_line; /* our own first error (0: none) */
     char reason[384];
     char err_section[256], err_key[64];
@@ -152,6 +153,25 @@ static const char *skip_space(const char *s, const char *end) {
     return s;
 }
 
+static cfg_sec_t *sec_add(parse_t *ps, const char *name, size_t len);
+
+/* A header line "[name]...": the section is taken here, from the raw line,
+ * because inih keeps only the first 49 bytes of a section name and calls
+ * nothing for a header without keys. */
+static void header(parse_t *ps, const char *start, size_t n) {
+    const char *close = memchr(start, ']', n);
+    if (!close) return; /* inih reports it */
+    const char *b = skip_space(start + 1, close), *e = close;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    if (b == e) {
+        parse_fail(ps, NULL, NULL, "empty section name");
+    } else if ((size_t)(e - b) > 255) {
+        parse_fail(ps, NULL, NULL, "section name too long (at most 255 bytes)");
+    } else if (!(ps->cur = sec_add(ps, b, (size_t)(e - b)))) {
+        ps->oom = true;
+    }
+}
+
 /* inih's line source: one physical line per call, indentation stripped. */
 static char *reader(char *str, int num, void *stream) {
     parse_t *ps = stream;
@@ -173,26 +193,19 @@ static char *reader(char *str, int num, void *stream) {
         parse_fail(ps, NULL, NULL, "line too long (%zu bytes; at most %d)", n, num - 1);
         n = 0;
     }
-    if (n >= 2 && start[0] == '[') { /* "[]" or "[  ]" */
-        const char *q = skip_space(start + 1, start + n);
-        if (q < start + n && *q == ']') parse_fail(ps, NULL, NULL, "empty section name");
-    }
+    if (n && start[0] == '[') header(ps, start, n);
     memcpy(str, start, n);
     str[n] = '\0';
     ps->p = nl ? nl + 1 : ps->end;
     return str;
 }
 
-static char *trim_dup(const char *s) {
-    while (isspace((unsigned char)*s)) s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) n--;
-    return strndup(s, n);
-}
-
-static cfg_sec_t *sec_add(parse_t *ps, const char *name) {
+static cfg_sec_t *sec_add(parse_t *ps, const char *name, size_t len) {
     tr_config_t *cfg = ps->cfg;
-    cfg_sec_t *sec = sec_find(cfg, name);
+    char key[256];
+    memcpy(key, name, len);
+    key[len] = '\0';
+    cfg_sec_t *sec = sec_find(cfg, key);
     if (sec) return sec;
     if (cfg->nsec == cfg->seccap) {
         size_t ncap = cfg->seccap ? cfg->seccap * 2 : 8;
@@ -202,7 +215,7 @@ static cfg_sec_t *sec_add(parse_t *ps, const char *name) {
         cfg->seccap = ncap;
     }
     sec = calloc(1, sizeof(*sec));
-    if (!sec || !(sec->name = strdup(name))) {
+    if (!sec || !(sec->name = strdup(key))) {
         free(sec);
         return NULL;
     }
@@ -213,59 +226,51 @@ static cfg_sec_t *sec_add(parse_t *ps, const char *name) {
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value) {
+    (void)section; /* inih's copy may be truncated: ps->cur has the whole name */
     parse_t *ps = user;
     if (ps->oom) return 0;
-    char *sname = trim_dup(section);
-    if (!sname) {
+    cfg_sec_t *sec = ps->cur;
+    const char *sname = sec ? sec->name : NULL;
+    if (!sec) {
+        parse_fail(ps, NULL, name, "key outside any [section]");
+        return 0;
+    }
+    if (!name[0]) {
+        parse_fail(ps, sname, NULL, "empty key name");
+        return 0;
+    }
+    if (strlen(name) > 63) {
+        parse_fail(ps, sname, NULL, "key name too long (at most 63 bytes)");
+        return 0;
+    }
+    for (size_t i = 0; i < sec->nkv; i++) {
+        if (strcmp(sec->kv[i].key, name) == 0) {
+            parse_fail(ps, sname, name, "duplicate key (first set on line %d)", sec->kv[i].line);
+            return 0;
+        }
+    }
+    if (sec->nkv == sec->cap) {
+        size_t ncap = sec->cap ? sec->cap * 2 : 8;
+        cfg_kv_t *nv = realloc(sec->kv, ncap * sizeof(*nv));
+        if (!nv) {
+            ps->oom = true;
+            return 0;
+        }
+        sec->kv = nv;
+        sec->cap = ncap;
+    }
+    cfg_kv_t *kv = &sec->kv[sec->nkv];
+    kv->key = strdup(name);
+    kv->value = strdup(value ? value : "");
+    kv->line = ps->line;
+    if (!kv->key || !kv->value) {
+        free(kv->key);
+        free(kv->value);
         ps->oom = true;
         return 0;
     }
-    int ok = 0;
-    cfg_sec_t *sec;
-    if (!sname[0]) {
-        parse_fail(ps, NULL, name, "key outside any [section]");
-    } else if (strlen(sname) > 255) {
-        parse_fail(ps, NULL, name, "section name too long (at most 255 bytes)");
-    } else if (!name[0]) {
-        parse_fail(ps, sname, NULL, "empty key name");
-    } else if (strlen(name) > 63) {
-        parse_fail(ps, sname, NULL, "key name too long (at most 63 bytes)");
-    } else if (!(sec = sec_add(ps, sname))) {
-        ps->oom = true;
-    } else {
-        for (size_t i = 0; i < sec->nkv; i++) {
-            if (strcmp(sec->kv[i].key, name) == 0) {
-                parse_fail(ps, sname, name, "duplicate key (first set on line %d)", sec->kv[i].line);
-                free(sname);
-                return 0;
-            }
-        }
-        if (sec->nkv == sec->cap) {
-            size_t ncap = sec->cap ? sec->cap * 2 : 8;
-            cfg_kv_t *nv = realloc(sec->kv, ncap * sizeof(*nv));
-            if (!nv) {
-                ps->oom = true;
-                free(sname);
-                return 0;
-            }
-            sec->kv = nv;
-            sec->cap = ncap;
-        }
-        cfg_kv_t *kv = &sec->kv[sec->nkv];
-        kv->key = strdup(name);
-        kv->value = strdup(value ? value : "");
-        kv->line = ps->line;
-        if (!kv->key || !kv->value) {
-            free(kv->key);
-            free(kv->value);
-            ps->oom = true;
-        } else {
-            sec->nkv++;
-            ok = 1;
-        }
-    }
-    free(sname);
-    return ok;
+    sec->nkv++;
+    return 1;
 }
 
 /* Why inih refused line `line` (it gives only the number). */
@@ -446,8 +451,12 @@ typedef struct found_s {
     const char *file;
 } found_t;
 
-static int lookup(const tr_config_section_t *v, const char *key, const void *out, found_t *f) {
-    if (!v || !key || !out) return TR_EINVAL;
+/* Every getter starts here: TR_EINVAL for bad arguments (`bad_args` covers
+ * the getter's own, e.g. min > max), 0 when the key is not set (the getter
+ * then writes its default), 1 when it is (f says where). */
+static int lookup(const tr_config_section_t *v, const char *key, const void *out, bool bad_args,
+                  found_t *f) {
+    if (!v || !key || !out || bad_args) return TR_EINVAL;
     f->sec = NULL;
     f->kv = view_find(v, key, &f->sec);
     f->file = v->config ? v->config->name : NULL;
@@ -472,7 +481,7 @@ int tr_config_str(const tr_config_section_t *sec, const char *key, const char *d
                   const char **out, tr_config_error_t *err) {
     (void)err;
     found_t f;
-    int r = lookup(sec, key, out, &f);
+    int r = lookup(sec, key, out, false, &f);
     if (r < 0) return r;
     *out = r ? f.kv->value : def;
     return 0;
@@ -504,12 +513,10 @@ static int with_unit(const tr_config_section_t *sec, const char *key, uint64_t d
                      uint64_t max, uint64_t *out, tr_config_error_t *err, const unit_t *units,
                      const char *what, const char *expected, const char *base_unit) {
     found_t f;
-    int r = lookup(sec, key, out, &f);
-    if (r < 0) return r;
-    if (min > max) return TR_EINVAL;
-    if (!r) {
-        *out = def;
-        return 0;
+    int r = lookup(sec, key, out, min > max, &f);
+    if (r <= 0) {
+        if (r == 0) *out = def;
+        return r;
     }
     uint64_t n;
     const char *unit;
@@ -554,12 +561,10 @@ int tr_config_size(const tr_config_section_t *sec, const char *key, uint64_t def
 int tr_config_int(const tr_config_section_t *sec, const char *key, int64_t def, int64_t min,
                   int64_t max, int64_t *out, tr_config_error_t *err) {
     found_t f;
-    int r = lookup(sec, key, out, &f);
-    if (r < 0) return r;
-    if (min > max) return TR_EINVAL;
-    if (!r) {
-        *out = def;
-        return 0;
+    int r = lookup(sec, key, out, min > max, &f);
+    if (r <= 0) {
+        if (r == 0) *out = def;
+        return r;
     }
     const char *s = f.kv->value;
     char *end;
@@ -578,11 +583,10 @@ int tr_config_bool(const tr_config_section_t *sec, const char *key, int def, int
                    tr_config_error_t *err) {
     static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
     found_t f;
-    int r = lookup(sec, key, out, &f);
-    if (r < 0) return r;
-    if (!r) {
-        *out = def;
-        return 0;
+    int r = lookup(sec, key, out, false, &f);
+    if (r <= 0) {
+        if (r == 0) *out = def;
+        return r;
     }
     for (size_t i = 0; i < 4; i++) {
         if (strcasecmp(f.kv->value, yes[i]) == 0) return *out = 1, 0;
@@ -595,12 +599,10 @@ int tr_config_bool(const tr_config_section_t *sec, const char *key, int def, int
 int tr_config_enum(const tr_config_section_t *sec, const char *key, const char *const *names,
                    int def, int *out, tr_config_error_t *err) {
     found_t f;
-    int r = lookup(sec, key, out, &f);
-    if (r < 0) return r;
-    if (!names || !names[0]) return TR_EINVAL;
-    if (!r) {
-        *out = def;
-        return 0;
+    int r = lookup(sec, key, out, !names || !names[0], &f);
+    if (r <= 0) {
+        if (r == 0) *out = def;
+        return r;
     }
     char list[256] = "";
     size_t used = 0;
@@ -615,12 +617,10 @@ int tr_config_enum(const tr_config_section_t *sec, const char *key, const char *
 int tr_config_double(const tr_config_section_t *sec, const char *key, double def, double min,
                      double max, double *out, tr_config_error_t *err) {
     found_t f;
-    int r = lookup(sec, key, out, &f);
-    if (r < 0) return r;
-    if (!(min <= max)) return TR_EINVAL;
-    if (!r) {
-        *out = def;
-        return 0;
+    int r = lookup(sec, key, out, !(min <= max), &f);
+    if (r <= 0) {
+        if (r == 0) *out = def;
+        return r;
     }
     const char *s = f.kv->value;
     char *end;

@@ -301,8 +301,8 @@ static int validate_actors(tr__sched_t *s, const tr_config_t *cfg, tr__actor_t *
         if (type->validate_config && (r = type->validate_config(&view, err)) != 0) {
             if (!err->reason[0])
                 snprintf(err->reason, sizeof(err->reason), "validate_config returned %d", r);
-            snprintf(err->actor, sizeof(err->actor), "%s (%s)", name ? name : "an unnamed actor",
-                     type->name);
+            snprintf(err->actor, sizeof(err->actor), "%.200s (%.48s)",
+                     name ? name : "an unnamed actor", type->name);
             return TR_ECONFIG;
         }
     }
