@@ -156,7 +156,8 @@ int tr__config_init(tr_runtime_t *rt) {
     tr_config_error_t err;
     memset(&err, 0, sizeof(err));
     tr_config_t *cfg = tr_config_retain(o->config);
-    o->config = NULL; /* the runtime's reference lives in rt->config */
+    o->config = rt->base_opts.config = NULL; /* the runtime's reference is rt->config */
+    rt->base_opts.config_path = rt->config_path;
     int r = 0;
     if (!cfg && rt->config_path) r = tr_config_load(rt->config_path, &cfg, &err);
     rt_eff_t eff;
@@ -183,7 +184,7 @@ int tr__config_init(tr_runtime_t *rt) {
 static _Atomic(tr_runtime_t *) sig_owner[NSIG];
 
 /* After the loop exists: the reload signal. */
-static void start_signal(tr_runtime_t *rt) {
+void tr__config_started(tr_runtime_t *rt) {
     if (!rt->config_path || rt->opts.reload_signal < 0) return;
     tr__sched_t *s = &rt->sched[0];
     int signo = rt->opts.reload_signal ? rt->opts.reload_signal : SIGHUP;
@@ -213,8 +214,6 @@ void tr__config_fini(tr_runtime_t *rt) {
     rt->config_path = NULL;
     pthread_mutex_destroy(&rt->cfg_mu);
 }
-
-void tr__config_started(tr_runtime_t *rt) { start_signal(rt); }
 
 /* ---- spawn ---- */
 
