@@ -556,10 +556,17 @@ void tr__config_started(tr_runtime_t *rt);
 int tr__config_update(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m);
 /* The section name of an actor (tree path or registered name), or NULL. */
 const char *tr__actor_config_name(tr_runtime_t *rt, tr__actor_t *a, char *buf, size_t len);
+/* Run type->validate_config (if any) on `view`; on a refusal make sure
+ * *err has a reason. 0 or TR_ECONFIG (the caller names the refuser). */
+int tr__config_validate(const tr_actor_type_t *type, const tr_config_section_t *view,
+                        tr_config_error_t *err);
 /* A reload requested by signal or another thread, run at a pass start. */
 void tr__config_poll(tr__sched_t *s);
 
 /* runtime/runtime.c */
+/* The live actors (not torn down), in spawn order or newest first; the
+ * caller frees the array. NULL when out of memory (*n is then 0). */
+tr__actor_t **tr__live_actors(tr_runtime_t *rt, bool newest_first, size_t *n);
 bool tr__on_sched_thread(const tr__sched_t *s);
 void tr__wake(tr__sched_t *s);
 uint64_t tr__now_ms(tr__sched_t *s);

@@ -232,10 +232,7 @@ int tr__config_spawn(tr__sched_t *s, const tr_actor_type_t *type, const char *na
     if (r == 0) r = tr_config_enum(&v, "overflow", overflow_names, -1, &pol, &err);
     if (r == 0 && cap) sc->cap = (uint32_t)cap;
     if (r == 0 && pol >= 0) sc->pol = (tr_overflow_t)(pol + 1);
-    if (r == 0 && type->validate_config) {
-        r = type->validate_config(&v, &err);
-        if (r && !err.reason[0]) snprintf(err.reason, sizeof(err.reason), "validate_config returned %d", r);
-    }
+    if (r == 0) r = tr__config_validate(type, &v, &err);
     if (r == 0) return 0;
     char line[1024];
     snprintf(s->spawn_err, sizeof(s->spawn_err), "config refused: %s",
@@ -246,36 +243,12 @@ int tr__config_spawn(tr__sched_t *s, const tr_actor_type_t *type, const char *na
 
 /* ---- reload ---- */
 
-/* Live actors, in spawn order (supervisors before the children they
- * started). The caller frees the array. NULL with *n = 0 when none or out
- * of memory (*oom set). */
-static int cmp_seq(const void *x, const void *y) {
-    const tr__actor_t *a = *(tr__actor_t *const *)x, *b = *(tr__actor_t *const *)y;
-    return a->spawn_seq < b->spawn_seq ? -1 : a->spawn_seq > b->spawn_seq;
-}
-
-static tr__actor_t **live_actors(tr_runtime_t *rt, size_t *n, bool *oom) {
-    *n = 0;
-    *oom = false;
-    if (!rt->actors_live) return NULL;
-    tr__actor_t **v = malloc(rt->actors_live * sizeof(*v));
-    if (!v) {
-        *oom = true;
-        return NULL;
-    }
-    size_t k = 0;
-    for (uint32_t c = 0; c < rt->slot_nchunks; c++) {
-        tr__slot_t *chunk = atomic_load_explicit(&rt->slot_chunks[c], memory_order_relaxed);
-        for (uint32_t i = 0; i < TR__SLOT_CHUNK && k < rt->actors_live; i++) {
-            tr__actor_t *a = chunk[i].u.actor;
-            if (a && atomic_load_explicit(&chunk[i].ti, memory_order_relaxed) &&
-                !(a->flags & TR__A_DEAD))
-                v[k++] = a;
-        }
-    }
-    qsort(v, k, sizeof(*v), cmp_seq);
-    *n = k;
-    return v;
+int tr__config_validate(const tr_actor_type_t *type, const tr_config_section_t *view,
+                        tr_config_error_t *err) {
+    int r = type->validate_config ? type->validate_config(view, err) : 0;
+    if (r == 0) return 0;
+    if (!err->reason[0]) snprintf(err->reason, sizeof(err->reason), "validate_config returned %d", r);
+    return TR_ECONFIG;
 }
 
 /* Step 3: every live actor's type, and every idle child spec, accepts its
@@ -297,12 +270,10 @@ static int validate_actors(tr__sched_t *s, const tr_config_t *cfg, tr__actor_t *
             if (r == 0) r = tr__sup_validate_idle(s, a, cfg, err);
             if (r) return r; /* err names who refused */
         }
-        if (type->validate_config && (r = type->validate_config(&view, err)) != 0) {
-            if (!err->reason[0])
-                snprintf(err->reason, sizeof(err->reason), "validate_config returned %d", r);
+        if ((r = tr__config_validate(type, &view, err)) != 0) {
             snprintf(err->actor, sizeof(err->actor), "%.200s (%.48s)",
                      name ? name : "an unnamed actor", type->name);
-            return TR_ECONFIG;
+            return r;
         }
     }
     return 0;
@@ -344,10 +315,9 @@ static int apply(tr__sched_t *s, tr_config_t *cfg, tr_config_error_t *err) {
     rt_eff_t eff;
     int r = check_config(rt, cfg, &eff, err);
     size_t n = 0, nmsg = 0;
-    bool oom = false;
-    tr__actor_t **v = r ? NULL : live_actors(rt, &n, &oom);
+    tr__actor_t **v = r ? NULL : tr__live_actors(rt, false, &n);
     tr__sysmsg_t **msgs = NULL;
-    if (oom) r = TR_ENOMEM;
+    if (r == 0 && !v) r = TR_ENOMEM;
     if (r == 0) r = validate_actors(s, cfg, v, n, err);
     if (r == 0 && n && !(msgs = calloc(n, sizeof(*msgs)))) r = TR_ENOMEM;
     for (size_t i = 0; r == 0 && i < n; i++) {

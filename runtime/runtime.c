@@ -86,28 +86,40 @@ void tr_runtime_set_log_level(tr_runtime_t *rt, tr_log_level_t level) {
 
 /* ---- ordered shutdown ---- */
 
-static int cmp_seq_desc(const void *x, const void *y) {
+static int cmp_seq(const void *x, const void *y) {
     const tr__actor_t *a = *(tr__actor_t *const *)x, *b = *(tr__actor_t *const *)y;
-    return a->spawn_seq < b->spawn_seq ? 1 : a->spawn_seq > b->spawn_seq ? -1 : 0;
+    return a->spawn_seq < b->spawn_seq ? -1 : a->spawn_seq > b->spawn_seq;
+}
+
+static int cmp_seq_desc(const void *x, const void *y) { return cmp_seq(y, x); }
+
+tr__actor_t **tr__live_actors(tr_runtime_t *rt, bool newest_first, size_t *n) {
+    size_t cap = rt->actors_live ? rt->actors_live : 1, k = 0;
+    tr__actor_t **v = malloc(cap * sizeof(*v));
+    *n = 0;
+    if (!v) return NULL;
+    for (uint32_t c = 0; c < rt->slot_nchunks; c++) {
+        tr__slot_t *chunk = atomic_load_explicit(&rt->slot_chunks[c], memory_order_relaxed);
+        for (uint32_t i = 0; i < TR__SLOT_CHUNK && k < cap; i++) {
+            tr__actor_t *a = chunk[i].u.actor;
+            if (a && atomic_load_explicit(&chunk[i].ti, memory_order_relaxed) &&
+                !(a->flags & TR__A_DEAD))
+                v[k++] = a;
+        }
+    }
+    qsort(v, k, sizeof(*v), newest_first ? cmp_seq_desc : cmp_seq);
+    *n = k;
+    return v;
 }
 
 /* Refs of the live actors, most recently spawned first (refs, not
  * pointers: stopping one actor may stop others). The caller frees it. */
 static tr_ref_t *live_refs(tr_runtime_t *rt, size_t *n) {
-    size_t cap = rt->actors_live ? rt->actors_live : 1, k = 0;
-    tr__actor_t **v = malloc(cap * sizeof(*v));
-    tr_ref_t *refs = v ? malloc(cap * sizeof(*refs)) : NULL;
+    tr__actor_t **v = tr__live_actors(rt, true, n);
+    tr_ref_t *refs = v ? malloc((*n ? *n : 1) * sizeof(*refs)) : NULL;
     TR__ASSERT(refs, "out of memory listing live actors");
-    for (uint32_t c = 0; c < rt->slot_nchunks; c++) {
-        tr__slot_t *chunk = atomic_load_explicit(&rt->slot_chunks[c], memory_order_relaxed);
-        for (uint32_t i = 0; i < TR__SLOT_CHUNK && k < cap; i++)
-            if (chunk[i].u.actor && atomic_load_explicit(&chunk[i].ti, memory_order_relaxed))
-                v[k++] = chunk[i].u.actor;
-    }
-    qsort(v, k, sizeof(*v), cmp_seq_desc);
-    for (size_t i = 0; i < k; i++) refs[i] = v[i]->ref;
+    for (size_t i = 0; i < *n; i++) refs[i] = v[i]->ref;
     free(v);
-    *n = k;
     return refs;
 }
 

@@ -706,13 +706,11 @@ int tr__sup_validate_idle(tr__sched_t *s, tr__actor_t *a, const tr_config_t *cfg
         if (child_running(s, c) || !c->type || !c->type->validate_config) continue;
         tr_config_section_t view;
         tr_config_section(cfg, c->path, &view);
-        int r = c->type->validate_config(&view, err);
+        int r = tr__config_validate(c->type, &view, err);
         if (r) {
-            if (!err->reason[0])
-                snprintf(err->reason, sizeof(err->reason), "validate_config returned %d", r);
-            snprintf(err->actor, sizeof(err->actor), "%s (%s, not running)", c->path,
+            snprintf(err->actor, sizeof(err->actor), "%.180s (%.48s, not running)", c->path,
                      c->type->name);
-            return TR_ECONFIG;
+            return r;
         }
     }
     return 0;
