@@ -2,7 +2,7 @@
 # dependencies, then builds and runs the whole ctest suite: a normal -Werror
 # build, an AddressSanitizer+UndefinedBehaviorSanitizer build, and a
 # ThreadSanitizer build (the suites with foreign threads are the point of it).
-DEB_DEPS := cmake make gcc pkg-config libev-dev libcmocka-dev uthash-dev libunwind-dev libinih-dev
+DEB_DEPS := cmake make gcc pkg-config libev-dev libcmocka-dev uthash-dev libunwind-dev libinih-dev libjansson-dev clang libclang-rt-dev
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -40,6 +40,7 @@ tr__chan_t *tr__chan_new(tr__sched_t *s) {
     tr__chan_t *c = chan_at(s, s->chan_free);
     s->chan_free = c->next ? c->next->idx : TR__NO_CHAN;
     c->state = TR__CH_PENDING;
+    c->stall_seen = 0;
     c->prev = c->next = NULL;
     c->caller = c->callee = TR_REF_NONE;
     c->caller_actor = NULL;
@@ -56,6 +57,10 @@ tr__chan_t *tr__chan_lookup(tr__sched_t *s, uint32_t idx, uint32_t gen) {
     if (idx / TR__CHAN_CHUNK >= s->chan_nchunks) return NULL;
     tr__chan_t *c = chan_at(s, idx);
     return c->gen == gen && c->state == TR__CH_PENDING ? c : NULL;
+}
+
+tr__chan_t *tr__chan_at_index(tr__sched_t *s, uint32_t idx) {
+    return idx / TR__CHAN_CHUNK < s->chan_nchunks ? chan_at(s, idx) : NULL;
 }
 
 void tr__chan_release(tr__sched_t *s, tr__chan_t *c) {
@@ -201,6 +206,7 @@ void tr__chan_open(tr__sched_t *s, tr__chan_t *c, tr__actor_t *caller, tr__sync_
     c->msg_type = type;
     c->cont = cont;
     c->cookie = cookie;
+    tr__stall_arm(s);
     if (caller) {
         c->next = caller->calls;
         if (caller->calls) caller->calls->prev = c;

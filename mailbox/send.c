@@ -54,6 +54,13 @@ void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
     }
 }
 
+/* One more message a's mailbox refused or discarded (for the debug
+ * socket's per-actor `drops`). */
+static void count_drop(tr__actor_t *a) {
+    tr__extra_t *x = tr__actor_extra(a);
+    if (x) x->drops++;
+}
+
 /* Drop the oldest counted message to make room; false if there is none in
  * the ring (every counted place is held by in-flight foreign sends). */
 static bool evict_oldest(tr__sched_t *s, tr__actor_t *a) {
@@ -62,6 +69,7 @@ static bool evict_oldest(tr__sched_t *s, tr__actor_t *a) {
     tr__ring_pop(&a->ring, &old);
     tr__slot_release_places(a->slot, 1);
     TR__INC(s->c.drops_oldest);
+    count_drop(a);
     tr__discard_env(s, &old, TR_DROP_OVERFLOW,
                     "mailbox full: oldest message dropped (drop_oldest policy)", false);
     return true;
@@ -118,10 +126,12 @@ int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, const tr_h
         __attribute__((fallthrough));
     case TR_OVERFLOW_DROP_NEWEST:
         TR__INC(s->c.drops_newest);
+        count_drop(a);
         tr__dead_letter(s, env);
         return 0;
     default:
         TR__INC(s->c.sends_rejected);
+        count_drop(a);
         tr__env_destroy(env);
         return TR_EFULL;
     }
@@ -300,6 +310,7 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
                     err = TR_ENOMEM;
                 } else {
                     TR__INC(s->c.drops_newest);
+                    count_drop(a);
                     tr__chan_open(s, c, caller, sync, to, env->type, cont, cookie);
                     tr__env_destroy(env);
                     tr__chan_resolve(s, c, TR_EDROPPED, 0, TR_DROP_OVERFLOW,
@@ -334,6 +345,7 @@ int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref
         }
     }
     if (err) {
+        if (err == TR_EFULL) count_drop(a);
         tr__env_destroy(env);
         TR__INC(s->c.sends_rejected);
         if (!sync) return err;

@@ -30,6 +30,7 @@ const char *tr_event_kind_name(tr_event_kind_t kind) {
     case TR_EV_RESTART: return "restart";
     case TR_EV_STOP: return "stop";
     case TR_EV_DOWN: return "down";
+    case TR_EV_STALL: return "stall";
     }
     return "unknown";
 }

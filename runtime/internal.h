@@ -10,6 +10,7 @@
 
 #include <ev.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -172,7 +173,7 @@ bool tr__inbox_push(tr__inbox_t *in, tr__inode_t *node);
 tr__inode_t *tr__inbox_take(tr__inbox_t *in);
 
 /* ---- timers (runtime/timer.c): one min-heap per scheduler ---- */
-enum { TR__TM_CALL, TR__TM_ACTOR };
+enum { TR__TM_CALL, TR__TM_ACTOR, TR__TM_STALL };
 typedef struct tr__tnode_s {
     uint64_t deadline_ms;
     uint64_t seq;
@@ -194,6 +195,7 @@ enum { TR__CH_FREE = 0, TR__CH_PENDING, TR__CH_QUEUED };
 typedef struct tr__chan_s {
     uint32_t idx, gen;
     uint8_t state;
+    uint8_t stall_seen; /* the stall detector reported it (once per call) */
     tr_ref_t caller, callee;
     struct tr__actor_s *caller_actor; /* NULL for sync callers */
     tr__sync_t *sync;
@@ -337,6 +339,9 @@ typedef struct tr__extra_s {
     uint32_t base_cap;     /* capacity before the config overrode it (0: not
                               overridden) */
     uint8_t base_pol;      /* overflow before the config overrode it (0: not) */
+    uint64_t busy_ns;      /* time in handlers (handler_timing on) */
+    uint64_t drops;        /* messages its mailbox refused or discarded
+                              (scheduler-side sends and overflow policies) */
 } tr__extra_t;
 
 typedef struct tr__actor_s {
@@ -467,6 +472,18 @@ typedef struct tr__sched_s {
     uint64_t ev_n;
     int64_t next_monitor_id;
     void *altstack; /* our sigaltstack, if we installed one */
+    /* diagnostics (runtime/diag.c) */
+    tr__tnode_t stall_node;    /* the stall detector's next check (TR__TM_STALL) */
+    _Atomic uint64_t wd_seq;   /* watchdog heartbeat: odd while a handler runs */
+    _Atomic uint64_t wd_actor; /* the running actor's ref, slot << 32 | gen */
+    _Atomic int wd_type;       /* the message type it handles */
+    _Atomic int wd_bt_req;     /* the watchdog asked this thread for a backtrace */
+    sem_t wd_bt_done;          /* posted by the signal handler when it is taken */
+    size_t wd_nframes;
+    char wd_path[256];         /* the hung actor's tree path, from the signal */
+    uint64_t turn_t0;          /* handler_timing: tr__mono_ns at the turn start */
+    const char *wd_frames[TR__BT_MAX];
+    char wd_frame_buf[TR__BT_MAX][160];
     tr__counters_t c; /* written by this scheduler only */
 } tr__sched_t;
 
@@ -522,6 +539,13 @@ struct tr_runtime_s {
     _Atomic int reload_req;
     ev_signal sigreload;
     int reloading;               /* inside a reload: no nested one */
+    /* diagnostics */
+    struct tr__diag_s *diag;     /* alerts, hook, watchdog (runtime/diag.c) */
+    struct tr__debug_s *dbg;     /* debug socket (runtime/debug.c), NULL: none */
+    char *debug_path;            /* where it is bound */
+    char *debug_req;             /* [runtime] debug_socket as configured */
+    int debug_cfg;               /* the config set debug_socket (debug_req,
+                                    NULL for off) */
 };
 
 /* runtime/config.c: what the runtime needs beyond the public getters */
@@ -562,6 +586,45 @@ int tr__config_validate(const tr_actor_type_t *type, const tr_config_section_t *
                         tr_config_error_t *err);
 /* A reload requested by signal or another thread, run at a pass start. */
 void tr__config_poll(tr__sched_t *s);
+
+/* runtime/diag.c: the stall detector and the hung-handler watchdog */
+int tr__diag_init(tr_runtime_t *rt);  /* 0, TR_ENOMEM or TR_ESYS */
+void tr__diag_fini(tr_runtime_t *rt);
+/* The thresholds in rt->opts changed (create, reload): start the watchdog
+ * thread if it is now wanted. Scheduler thread. */
+void tr__diag_apply(tr_runtime_t *rt);
+/* A call was opened: make sure a stall check is due. */
+void tr__stall_arm(tr__sched_t *s);
+/* The stall check's timer fired. */
+void tr__stall_check(tr__sched_t *s);
+/* Handler heartbeats for the watchdog: relaxed stores, no locked
+ * instruction (the watchdog thread only samples them). */
+static inline void tr__wd_enter(tr__sched_t *s, tr_ref_t a, int type) {
+    atomic_store_explicit(&s->wd_actor, ((uint64_t)a.slot << 32) | a.gen, memory_order_relaxed);
+    atomic_store_explicit(&s->wd_type, type, memory_order_relaxed);
+    atomic_store_explicit(&s->wd_seq, atomic_load_explicit(&s->wd_seq, memory_order_relaxed) + 1,
+                          memory_order_release);
+}
+static inline void tr__wd_leave(tr__sched_t *s) {
+    uint64_t q = atomic_load_explicit(&s->wd_seq, memory_order_relaxed);
+    if (q & 1) atomic_store_explicit(&s->wd_seq, q + 1, memory_order_release);
+}
+uint64_t tr__mono_ns(void);
+
+/* runtime/debug.c: the debug socket */
+int tr__debug_start(tr_runtime_t *rt); /* 0 or TR_ESYS/TR_ENOMEM (logged) */
+void tr__debug_stop(tr_runtime_t *rt);
+/* runtime/debug_cmd.c: run one request line; *out is a malloc'd JSON line
+ * (no newline), or NULL when the line is empty (nothing to answer). 0 or
+ * TR_ENOMEM. *failed: the answer is an error object. */
+int tr__debug_exec(tr_runtime_t *rt, const char *line, size_t len, char **out, bool *failed);
+typedef struct tr__debug_stats_s {
+    uint64_t clients, accepted, refused, evicted, requests, errors;
+} tr__debug_stats_t;
+void tr__debug_stats(tr_runtime_t *rt, tr__debug_stats_t *out);
+/* An error response line (malloc'd) for the server's own errors. */
+char *tr__debug_error_line(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* runtime/runtime.c */
 /* The live actors (not torn down), in spawn order or newest first; the
@@ -604,6 +667,9 @@ static inline void tr__pframe_pop(tr__sched_t *s, tr__pframe_t *f) {
  * actor `a` with what it was doing. */
 void tr__panic_report(tr__sched_t *s, tr__actor_t *a, const char *what);
 int tr__faults_install(tr_runtime_t *rt);
+/* Symbolized backtrace of the context a signal interrupted (ucontext from
+ * an SA_SIGINFO handler), innermost first. Best effort, signal handler. */
+size_t tr__bt_signal(void *ucontext, const char **frames, char (*buf)[160], size_t max);
 void tr__faults_uninstall(tr_runtime_t *rt);
 /* Path of an actor for scenes and logs: its tree path, registered name or
  * type name, written into buf. */
@@ -742,6 +808,13 @@ void tr__monitors_on_stop(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reaso
                           const char *detail);
 
 /* supervisor/supervisor.c */
+typedef struct tr__sup_info_s {
+    tr_strategy_t strategy;
+    uint32_t intensity, period_ms;
+    uint32_t recent; /* restarts inside the current period */
+} tr__sup_info_t;
+/* What the debug socket shows of supervisor `a` (zeroes if it is none). */
+void tr__sup_info(tr__sched_t *s, const tr__actor_t *a, tr__sup_info_t *out);
 /* A supervisor is being torn down: kill what is left of its children
  * (reverse start order) and free its state. */
 void tr__sup_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
@@ -774,6 +847,9 @@ void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n);
 /* mailbox/chan.c */
 tr__chan_t *tr__chan_new(tr__sched_t *s);
 tr__chan_t *tr__chan_lookup(tr__sched_t *s, uint32_t idx, uint32_t gen);
+/* The channel at table index idx (any state), NULL past the table: lets
+ * diagnostics visit every channel. */
+tr__chan_t *tr__chan_at_index(tr__sched_t *s, uint32_t idx);
 void tr__chan_free_all(tr__sched_t *s);
 /* Resolve a pending channel with an outcome (exactly once); moves it to the
  * caller's reply queue, or wakes the sync waiter. */

@@ -30,8 +30,9 @@ __thread tr__sched_t *tr__tls_sched;
 
 /* ---- backtraces ---- */
 
-static void bt_walk(tr__panic_t *p, unw_cursor_t *cur) {
-    p->nframes = 0;
+/* Walk `cur` into frames/buf (at most max), innermost first. */
+static size_t walk(unw_cursor_t *cur, const char **frames, char (*buf)[160], size_t max) {
+    size_t n = 0;
     do {
         unw_word_t ip = 0, off = 0;
         if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0) break;
@@ -42,14 +43,25 @@ static void bt_walk(tr__panic_t *p, unw_cursor_t *cur) {
             const char *slash = strrchr(di.dli_fname, '/');
             mod = slash ? slash + 1 : di.dli_fname;
         }
-        char *buf = p->frame_buf[p->nframes];
         int r = unw_get_proc_name(cur, name, sizeof(name), &off);
         if (r == 0 || r == -UNW_ENOMEM)
-            snprintf(buf, sizeof(p->frame_buf[0]), "%s+0x%lx (%s)", name, (unsigned long)off, mod);
+            snprintf(buf[n], sizeof(buf[0]), "%s+0x%lx (%s)", name, (unsigned long)off, mod);
         else
-            snprintf(buf, sizeof(p->frame_buf[0]), "0x%lx (%s)", (unsigned long)ip, mod);
-        p->frames[p->nframes++] = buf;
-    } while (p->nframes < TR__BT_MAX && unw_step(cur) > 0);
+            snprintf(buf[n], sizeof(buf[0]), "0x%lx (%s)", (unsigned long)ip, mod);
+        frames[n] = buf[n];
+        n++;
+    } while (n < max && unw_step(cur) > 0);
+    return n;
+}
+
+static void bt_walk(tr__panic_t *p, unw_cursor_t *cur) {
+    p->nframes = walk(cur, p->frames, p->frame_buf, TR__BT_MAX);
+}
+
+size_t tr__bt_signal(void *ucontext, const char **frames, char (*buf)[160], size_t max) {
+    unw_cursor_t cur;
+    if (unw_init_local2(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) != 0) return 0;
+    return walk(&cur, frames, buf, max);
 }
 
 static void stamp(tr__sched_t *s, tr__panic_t *p) {

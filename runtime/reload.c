@@ -22,9 +22,11 @@
 static const char *const log_names[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const char *const fault_names[] = {"report", "isolate", "off", NULL};
 static const char *const overflow_names[] = {"fail", "drop_newest", "drop_oldest", NULL};
-static const char *const runtime_keys[] = {"log_level",       "mailbox_capacity", "batch",
-                                           "pass_budget",     "fault_isolation",  "event_ring",
-                                           "debug_socket",    "schedulers",       NULL};
+static const char *const runtime_keys[] = {
+    "log_level",       "mailbox_capacity",   "batch",          "pass_budget",
+    "fault_isolation", "event_ring",         "debug_socket",   "schedulers",
+    "stall_threshold", "watchdog_threshold", "handler_timing", "debug_max_clients",
+    "debug_idle_timeout", NULL};
 
 /* The [runtime] values in effect. */
 typedef struct rt_eff_s {
@@ -32,7 +34,14 @@ typedef struct rt_eff_s {
     int64_t cap, batch, budget, event_ring, schedulers;
     int fault;
     const char *debug_socket;
+    int64_t dbg_clients;
+    uint64_t stall_ms, watchdog_ms, dbg_idle_ms; /* 0: off (thresholds) */
+    int timing;
 } rt_eff_t;
+
+/* A threshold option (0: default already applied, < 0: off) as a config
+ * default (0: off). */
+static uint64_t threshold_default(int32_t opt) { return opt < 0 ? 0 : (uint64_t)opt; }
 
 static int read_runtime(const tr_config_t *cfg, const tr_runtime_opts_t *base, rt_eff_t *e,
                         tr_config_error_t *err) {
@@ -51,12 +60,23 @@ static int read_runtime(const tr_config_t *cfg, const tr_runtime_opts_t *base, r
         (r = tr_config_int(&v, "event_ring", base->event_ring ? base->event_ring : 1024, 16,
                            1 << 20, &e->event_ring, err)) ||
         (r = tr_config_str(&v, "debug_socket", NULL, &e->debug_socket, err)) ||
-        (r = tr_config_int(&v, "schedulers", 1, 0, 1024, &e->schedulers, err)))
+        (r = tr_config_int(&v, "schedulers", 1, 0, 1024, &e->schedulers, err)) ||
+        (r = tr_config_duration(&v, "stall_threshold", threshold_default(base->stall_ms), 0,
+                                INT32_MAX, &e->stall_ms, err)) ||
+        (r = tr_config_duration(&v, "watchdog_threshold", threshold_default(base->watchdog_ms),
+                                0, INT32_MAX, &e->watchdog_ms, err)) ||
+        (r = tr_config_bool(&v, "handler_timing", base->handler_timing != 0, &e->timing, err)) ||
+        (r = tr_config_int(&v, "debug_max_clients", base->debug_max_clients, 1, 1024,
+                           &e->dbg_clients, err)) ||
+        (r = tr_config_duration(&v, "debug_idle_timeout", base->debug_idle_ms, 100, INT32_MAX,
+                                &e->dbg_idle_ms, err)))
         goto fail;
     e->log_level = lvl + TR_LOG_ERROR;
-    if (e->debug_socket && (e->debug_socket[0] != '/' || strlen(e->debug_socket) > 107)) {
+    if (e->debug_socket && strcmp(e->debug_socket, "off") != 0 &&
+        strcmp(e->debug_socket, TR_DEBUG_SOCKET_DEFAULT) != 0 &&
+        (e->debug_socket[0] != '/' || strlen(e->debug_socket) > TR_DEBUG_PATH_MAX)) {
         r = tr_config_refuse(err, &v, "debug_socket",
-                             "must be an absolute path of at most 107 bytes");
+                             "must be `default`, `off` or an absolute path of at most 107 bytes");
         goto fail;
     }
     if (e->schedulers != 1) {
@@ -110,6 +130,12 @@ static void apply_runtime(tr_runtime_t *rt, const rt_eff_t *e) {
     rt->opts.mailbox_capacity = (uint32_t)e->cap;
     rt->opts.batch = (uint32_t)e->batch;
     rt->opts.pass_budget = (uint32_t)e->budget;
+    rt->opts.stall_ms = e->stall_ms ? (int32_t)e->stall_ms : -1;
+    rt->opts.watchdog_ms = e->watchdog_ms ? (int32_t)e->watchdog_ms : -1;
+    rt->opts.handler_timing = e->timing;
+    rt->opts.debug_max_clients = (uint32_t)e->dbg_clients;
+    rt->opts.debug_idle_ms = (uint32_t)e->dbg_idle_ms;
+    tr__diag_apply(rt);
 }
 
 static void status_set(tr_runtime_t *rt, int result, const tr_config_error_t *err, bool commit) {
@@ -173,6 +199,15 @@ int tr__config_init(tr_runtime_t *rt) {
         apply_runtime(rt, &eff);
         o->fault_isolation = (tr_fault_isolation_t)eff.fault;
         o->event_ring = (uint32_t)eff.event_ring;
+        if (eff.debug_socket) {
+            bool off = strcmp(eff.debug_socket, "off") == 0;
+            if (!off && !(rt->debug_req = strdup(eff.debug_socket))) {
+                tr_config_release(cfg);
+                return TR_ENOMEM;
+            }
+            o->debug_socket = NULL; /* the config decides: rt->debug_req */
+            rt->debug_cfg = 1;
+        }
         rt->config = cfg;
         rt->cfg_status.generation = 1;
     }

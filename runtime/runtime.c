@@ -251,6 +251,11 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
     if (opts->fault_isolation < TR_FAULT_REPORT || opts->fault_isolation > TR_FAULT_OFF ||
         opts->event_ring > (1u << 20))
         return TR_EINVAL;
+    if (opts->debug_max_clients > 1024 ||
+        (opts->debug_idle_ms && opts->debug_idle_ms < 100) ||
+        (opts->debug_socket && strcmp(opts->debug_socket, TR_DEBUG_SOCKET_DEFAULT) != 0 &&
+         (opts->debug_socket[0] != '/' || strlen(opts->debug_socket) > TR_DEBUG_PATH_MAX)))
+        return TR_EINVAL;
     tr_runtime_t *rt = calloc(1, sizeof(*rt));
     tr__sched_t *s = calloc(1, sizeof(*s));
     if (!rt || !s) {
@@ -264,6 +269,11 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
     if (!rt->opts.pass_budget) rt->opts.pass_budget = 256;
     if (!rt->opts.log_level) rt->opts.log_level = TR_LOG_NOTICE;
     if (!rt->opts.event_ring) rt->opts.event_ring = 1024;
+    if (!rt->opts.stall_ms) rt->opts.stall_ms = 5000;
+    if (!rt->opts.watchdog_ms) rt->opts.watchdog_ms = 1000;
+    if (!rt->opts.debug_max_clients) rt->opts.debug_max_clients = 16;
+    if (!rt->opts.debug_idle_ms) rt->opts.debug_idle_ms = 60000;
+    rt->opts.handler_timing = rt->opts.handler_timing != 0;
     atomic_init(&rt->log_level, (int)rt->opts.log_level);
     int cerr = tr__config_init(rt); /* [runtime] may override the options */
     if (cerr) {
@@ -335,6 +345,12 @@ int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out) {
         ev_unref(s->loop);
     }
     tr__config_started(rt);
+    int derr = tr__diag_init(rt);
+    if (!derr) derr = tr__debug_start(rt);
+    if (derr) {
+        tr_runtime_destroy(rt);
+        return derr;
+    }
     *out = rt;
     return 0;
 }
@@ -439,6 +455,7 @@ void tr_runtime_destroy(tr_runtime_t *rt) {
                "tr_runtime_destroy from the scheduler thread, outside handlers");
     rt->destroying = 1;
     rt->shutting_down = 1;
+    tr__debug_stop(rt);
     /* stop every actor, most recent first; terminate may send to others,
      * whose teardown then discards and counts those messages */
     stop_all(s, TR_STOP_SHUTDOWN);
@@ -461,6 +478,7 @@ void tr_runtime_destroy(tr_runtime_t *rt) {
         tr__actor_free(s, a);
     }
     s->runq_tail = NULL;
+    tr__diag_fini(rt); /* joins the watchdog, takes the stall check off the heap */
     TR__ASSERT(s->heap_len == 0, "timers left after every actor stopped");
     TR__ASSERT(s->chan_count == 0, "reply channels left after every actor stopped");
     ev_prepare_stop(s->loop, &s->prepare);

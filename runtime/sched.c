@@ -168,6 +168,12 @@ static void dispatch(tr__sched_t *s, tr__actor_t *a) {
  * teardown, requeue or rest. */
 static void end_turn(tr__sched_t *s, tr__actor_t *a) {
     uint32_t n = s->run_n;
+    tr__wd_leave(s);
+    if (TR__UNLIKELY(s->turn_t0)) {
+        tr__extra_t *x = tr__actor_extra(a);
+        if (x) x->busy_ns += tr__mono_ns() - s->turn_t0;
+        s->turn_t0 = 0;
+    }
     s->ctx.actor = NULL;
     s->run_actor = NULL;
     a->handled += n;
@@ -180,12 +186,15 @@ static void run_actor(tr__sched_t *s, tr__actor_t *a) {
     uint32_t batch = s->rt->opts.batch;
     s->run_n = 0;
     s->run_actor = a;
+    if (TR__UNLIKELY(s->rt->opts.handler_timing)) s->turn_t0 = tr__mono_ns();
     a->flags |= TR__A_RUNNING;
     s->ctx.actor = a;
     while (s->run_n < batch) {
         if (TR__UNLIKELY(a->flags & TR__A_STOP_REQ)) break;
         if (TR__UNLIKELY(a->sys != NULL)) {
+            tr__wd_enter(s, a->ref, 0);
             s->run_n += (uint32_t)run_sys_one(s, a);
+            tr__wd_leave(s);
             continue;
         }
         if (a->rq_head) {
@@ -194,13 +203,17 @@ static void run_actor(tr__sched_t *s, tr__actor_t *a) {
             if (!a->rq_head) a->rq_tail = NULL;
             s->run_kind = TR__RUN_CONT;
             s->run_chan = c;
+            tr__wd_enter(s, a->ref, c->msg_type);
             tr__chan_run_cont(s, a, c);
+            tr__wd_leave(s);
             s->run_kind = TR__RUN_NONE;
         } else if (a->ring.count) {
             tr__ring_pop(&a->ring, &s->run_env);
             /* the place is free as soon as the message leaves the ring */
             if (TR__LIKELY(!(s->run_env.flags & TR__F_NOCAP))) tr__slot_release_places(a->slot, 1);
+            tr__wd_enter(s, a->ref, s->run_env.type);
             dispatch(s, a);
+            tr__wd_leave(s);
         } else {
             break;
         }

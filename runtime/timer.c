@@ -121,6 +121,8 @@ int tr__timers_fire(tr__sched_t *s, uint64_t now) {
         fired++;
         if (n->kind == TR__TM_CALL)
             tr__chan_timeout(s, TR__CONTAINER_OF(n, tr__chan_t, timer));
+        else if (n->kind == TR__TM_STALL)
+            tr__stall_check(s);
         else
             fire_actor_timer(s, TR__CONTAINER_OF(n, tr__atimer_t, node), now);
     }

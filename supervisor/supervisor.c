@@ -916,3 +916,15 @@ int64_t tr_sup_which_children(tr_runtime_t *rt, tr_ref_t ref, tr_child_info_t *o
     }
     return (int64_t)sup->nchildren;
 }
+
+void tr__sup_info(tr__sched_t *s, const tr__actor_t *a, tr__sup_info_t *out) {
+    const tr__sup_t *sup = tr__actor_sup(a);
+    memset(out, 0, sizeof(*out));
+    if (!sup) return;
+    out->strategy = sup->strategy;
+    out->intensity = sup->intensity;
+    out->period_ms = sup->period_ms;
+    uint64_t now = tr__now_ms(s);
+    for (uint32_t k = 0; k < sup->rs_len; k++)
+        if (now - sup->rs[(sup->rs_head + k) % sup->rs_cap] < sup->period_ms) out->recent++;
+}

@@ -102,6 +102,7 @@ TR_API const char *tr_stop_reason_str(tr_stop_reason_t reason);
 
 struct tr_config_section_s; /* troupe/config.h */
 struct tr_config_error_s;
+struct tr_inspect_s; /* troupe/debug.h */
 
 /* An actor type: a constant descriptor, usually `static const`. Its memory
  * must outlive every actor of the type (the runtime keeps a pointer).
@@ -125,7 +126,12 @@ struct tr_config_error_s;
  *    (UpdateConfig, on the system lane, before any later user message),
  *    after the runtime has applied mailbox_capacity and overflow. Runs like
  *    a handler (it may send; a panic in it is a panic of the actor). Not
- *    called at spawn: init reads its settings with tr_ctx_config. */
+ *    called at spawn: init reads its settings with tr_ctx_config.
+ *  - inspect(state, w): optional; describes the state for the debug
+ *    socket's `actor` command with tr_inspect_add (troupe/debug.h), after
+ *    OTP's format_status. Runs on the scheduler thread outside handlers,
+ *    while the actor is not running; it must only read the state, must not
+ *    block, and must not call tr_panic (there is no handler to unwind). */
 typedef struct tr_actor_type_s {
     const char *name;
     size_t state_size;               /* bytes of private state, zeroed */
@@ -135,6 +141,7 @@ typedef struct tr_actor_type_s {
     tr_handler_fn default_handler;
     int (*validate_config)(const struct tr_config_section_s *sec, struct tr_config_error_s *err);
     void (*on_config)(tr_ctx_t *ctx, void *state, const struct tr_config_section_s *sec);
+    void (*inspect)(const void *state, struct tr_inspect_s *w);
 } tr_actor_type_t;
 
 /* Spawn options; zero-initialise and set what you need. */

@@ -74,7 +74,9 @@ typedef enum {
     TR_EV_PANIC,     /* actor panicked (arg: signal number, 0 for tr_panic) */
     TR_EV_RESTART,   /* supervisor `peer` restarted child `actor` (arg: incarnation) */
     TR_EV_STOP,      /* actor stopped (arg: tr_stop_reason_t) */
-    TR_EV_DOWN       /* actor received DOWN about peer (arg: tr_stop_reason_t) */
+    TR_EV_DOWN,      /* actor received DOWN about peer (arg: tr_stop_reason_t) */
+    TR_EV_STALL      /* the stall detector found actor's call to peer pending past
+                        its threshold (arg: age in ms, saturated) */
 } tr_event_kind_t;
 
 typedef struct tr_event_s {

@@ -11,6 +11,7 @@ extern "C" {
 #endif
 
 struct ev_loop;
+struct tr_diag_s; /* troupe/debug.h */
 
 /* Log levels, syslog's numbering (as nng_log and redis serverLog). */
 typedef enum {
@@ -65,6 +66,25 @@ typedef struct tr_runtime_opts_s {
                                   process watches a given signal (libev's
                                   rule): a second one logs a warning and
                                   reloads only through the API */
+    /* Diagnostics (troupe/debug.h, docs/diagnostics.md). */
+    const char *debug_socket;  /* debug socket path (copied), or
+                                  TR_DEBUG_SOCKET_DEFAULT; NULL: no socket.
+                                  [runtime] debug_socket overrides it */
+    uint32_t debug_max_clients;/* debug clients served at once; 0: 16 */
+    uint32_t debug_idle_ms;    /* a debug client idle this long is closed;
+                                  0: 60000 */
+    int32_t stall_ms;          /* stall detector: report a call pending this
+                                  long, with its wait-for chain; 0: 5000,
+                                  < 0: off */
+    int32_t watchdog_ms;       /* watchdog: report a handler running this
+                                  long, from its own thread; 0: 1000,
+                                  < 0: off (no thread) */
+    int handler_timing;        /* 1: measure time spent in each actor's
+                                  handlers (the debug socket's busy_us); costs
+                                  one clock read per actor turn, so it is off
+                                  by default */
+    void (*on_diag)(void *arg, const struct tr_diag_s *d); /* tr_diag_fn */
+    void *diag_arg;
 } tr_runtime_opts_t;
 
 /* Create a runtime with one scheduler on the calling thread (that thread

@@ -15,5 +15,6 @@
 #include <troupe/panic.h>
 #include <troupe/supervisor.h>
 #include <troupe/config.h>
+#include <troupe/debug.h>
 
 #endif /* TROUPE_TROUPE_H */

@@ -1,0 +1,440 @@
+/* runtime/diag.c: the two detectors behind "who is stuck, and why".
+ *
+ * Stall detector (scheduler thread). While calls are pending, a check runs
+ * on the runtime's timer heap every stall_ms/4 (10 ms .. 1 s). A call
+ * pending for stall_ms or more is reported once, with its wait-for chain:
+ * the caller, the callee, then the oldest call the callee itself waits for,
+ * and so on until an actor that waits for nobody (a stall) or an actor
+ * already in the chain (a deadlock). Every call of the chain that is over
+ * the threshold counts as reported, so one cycle gives one report. Runtime
+ * time, so a manual clock drives it in tests.
+ *
+ * Watchdog (its own thread, real time). The scheduler marks each handler
+ * invocation with a heartbeat (an odd sequence number while it runs, three
+ * relaxed stores). The watchdog samples it every threshold/4; when the same
+ * odd number is still there after the threshold, the handler is hung. It
+ * asks the scheduler thread for its stack with SIGURG (whose default action
+ * is to ignore it, so a late signal harms nobody); the handler walks the
+ * interrupted context with libunwind and posts a semaphore. The report then
+ * goes to the log, the alerts ring and the hook, all from the watchdog
+ * thread, because the scheduler thread is the one that is stuck.
+ *
+ * OTP has no equivalent of either (its scheduler preempts, and a process
+ * stuck in receive is just waiting); sysmon's long_schedule is the closest
+ * to the watchdog, kameo's deadlock detection to the stall detector. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/diag.h"
+
+#define CHAIN_MAX 16
+#define WD_SIGNAL SIGURG
+#define WD_BT_WAIT_MS 250
+
+uint64_t tr__mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- reports ---- */
+
+static char *dupstr(const char *p) { return p ? strdup(p) : NULL; }
+
+static char **dupv(const char *const *v, size_t n) {
+    if (!n) return NULL;
+    char **out = calloc(n, sizeof(*out));
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i++) out[i] = dupstr(v[i]);
+    return out;
+}
+
+static void alert_free(tr__alert_t *al) {
+    if (!al) return;
+    for (size_t i = 0; i < al->nchain; i++) free(al->chain ? al->chain[i] : NULL);
+    for (size_t i = 0; i < al->nframes; i++) free(al->frames ? al->frames[i] : NULL);
+    free(al->chain);
+    free(al->frames);
+    free(al->path);
+    free(al->msg_name);
+    free(al->text);
+    free(al);
+}
+
+static tr__alert_t *alert_copy(const tr_diag_t *d) {
+    tr__alert_t *al = calloc(1, sizeof(*al));
+    if (!al) return NULL;
+    al->kind = d->kind;
+    al->seq = d->seq;
+    al->runtime_ms = d->runtime_ms;
+    al->wall_ms = d->wall_ms;
+    al->age_ms = d->age_ms;
+    al->actor = d->actor;
+    al->msg_type = d->msg_type;
+    al->path = dupstr(d->path);
+    al->msg_name = dupstr(d->msg_name);
+    al->text = dupstr(d->text);
+    al->chain = dupv(d->chain, d->nchain);
+    al->nchain = al->chain ? d->nchain : 0;
+    al->frames = dupv(d->frames, d->nframes);
+    al->nframes = al->frames ? d->nframes : 0;
+    return al;
+}
+
+/* Log, keep for `alerts`, call the hook. Any thread. */
+static void report(tr_runtime_t *rt, tr_diag_t *d) {
+    tr__diag_t *g = rt->diag;
+    d->wall_ms = wall_ms();
+    pthread_mutex_lock(&g->mu);
+    d->seq = ++g->seq;
+    if (d->kind == TR_DIAG_STALL) g->stalls++;
+    else if (d->kind == TR_DIAG_DEADLOCK) g->deadlocks++;
+    else g->hung++;
+    tr_diag_fn hook = g->hook;
+    void *hook_arg = g->hook_arg;
+    pthread_mutex_unlock(&g->mu);
+    tr__alert_t *al = alert_copy(d); /* outside the lock: it allocates */
+    pthread_mutex_lock(&g->mu);
+    tr__alert_t **slot = &g->ring[d->seq % TR__ALERTS];
+    tr__alert_t *old = *slot;
+    *slot = al; /* NULL when out of memory: the log and the hook still see it */
+    pthread_mutex_unlock(&g->mu);
+    alert_free(old);
+    tr__log(rt, TR_LOG_WARNING, "%s", d->text);
+    for (size_t i = 0; i < d->nframes; i++) tr__log(rt, TR_LOG_WARNING, "  #%zu %s", i, d->frames[i]);
+    if (hook) hook(hook_arg, d);
+}
+
+int tr_set_diag_hook(tr_runtime_t *rt, tr_diag_fn fn, void *arg) {
+    if (!rt) return TR_EINVAL;
+    pthread_mutex_lock(&rt->diag->mu);
+    rt->diag->hook = fn;
+    rt->diag->hook_arg = arg;
+    pthread_mutex_unlock(&rt->diag->mu);
+    return 0;
+}
+
+/* ---- stall detector ---- */
+
+static uint64_t stall_period(int32_t ms) {
+    uint64_t p = (uint64_t)ms / 4;
+    return p < 10 ? 10 : p > 1000 ? 1000 : p;
+}
+
+void tr__stall_arm(tr__sched_t *s) {
+    int32_t ms = s->rt->opts.stall_ms;
+    if (ms <= 0 || s->stall_node.heap_idx != UINT32_MAX) return;
+    /* on OOM no check is armed; the next call tries again */
+    (void)tr__heap_push(s, &s->stall_node, tr__now_ms(s) + stall_period(ms));
+}
+
+/* The oldest pending call `a` itself makes, or NULL. */
+static tr__chan_t *oldest_call(tr__actor_t *a) {
+    tr__chan_t *best = NULL;
+    for (tr__chan_t *c = a->calls; c; c = c->next)
+        if (!best || c->created_ms < best->created_ms) best = c;
+    return best;
+}
+
+static void node_name(tr__sched_t *s, tr_ref_t ref, char *buf, size_t len) {
+    if (!tr_ref_valid(ref)) {
+        snprintf(buf, len, "(thread)");
+        return;
+    }
+    tr__actor_t *a = tr__actor_get(s->rt, ref);
+    char p[256];
+    snprintf(buf, len, "%s (%u.%u)", a ? tr__actor_path(s, a, p, sizeof(p)) : "(stopped)",
+             ref.slot, ref.gen);
+}
+
+static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t thr) {
+    tr_ref_t refs[CHAIN_MAX];
+    size_t n = 0;
+    bool cycle = false;
+    refs[n++] = c->caller;
+    refs[n++] = c->callee;
+    c->stall_seen = 1;
+    tr__actor_t *end = NULL;
+    while (n < CHAIN_MAX) {
+        tr__actor_t *a = tr__actor_get(s->rt, refs[n - 1]);
+        tr__chan_t *next = a ? oldest_call(a) : NULL;
+        end = a;
+        if (!next) break;
+        if (now - next->created_ms >= thr) next->stall_seen = 1;
+        for (size_t i = 0; i < n && !cycle; i++) cycle = tr_ref_eq(refs[i], next->callee);
+        refs[n++] = next->callee;
+        if (cycle) break;
+    }
+    char names[CHAIN_MAX][160];
+    const char *chain[CHAIN_MAX];
+    char list[1024];
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        node_name(s, refs[i], names[i], sizeof(names[i]));
+        chain[i] = names[i];
+        int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? " -> " : "", names[i]);
+        if (w > 0) used = used + (size_t)w < sizeof(list) ? used + (size_t)w : sizeof(list) - 1;
+    }
+    tr__actor_t *callee = tr__actor_get(s->rt, c->callee);
+    const char *msg = callee ? tr_msg_type_name(callee->ti->type, c->msg_type) : NULL;
+    uint64_t age = now - c->created_ms;
+    char text[1536];
+    if (cycle)
+        snprintf(text, sizeof(text), "deadlock: %s; a call (%s) has waited %llu ms", list,
+                 msg ? msg : "?", (unsigned long long)age);
+    else
+        snprintf(text, sizeof(text), "stall: %s has waited %llu ms for a reply to %s; chain: %s%s",
+                 names[0], (unsigned long long)age, msg ? msg : "?", list,
+                 end && !end->ring.count && !end->calls ? " (the last one waits for nobody)"
+                                                        : "");
+    tr__ev(s, TR_EV_STALL, c->caller, c->callee, c->msg_type,
+           age > INT32_MAX ? INT32_MAX : (int32_t)age);
+    tr__actor_t *caller = c->caller_actor;
+    char cp[256];
+    tr_diag_t d = {
+        .kind = cycle ? TR_DIAG_DEADLOCK : TR_DIAG_STALL,
+        .runtime_ms = now,
+        .actor = c->caller,
+        .path = caller ? tr__actor_path(s, caller, cp, sizeof(cp)) : "(thread)",
+        .msg_type = c->msg_type,
+        .msg_name = msg,
+        .age_ms = age,
+        .chain = chain,
+        .nchain = n,
+        .text = text,
+    };
+    report(s->rt, &d);
+}
+
+void tr__stall_check(tr__sched_t *s) {
+    int32_t thr = s->rt->opts.stall_ms;
+    if (thr <= 0) return; /* turned off by a reload: the check is not re-armed */
+    uint64_t now = tr__now_ms(s);
+    bool pending = false;
+    for (uint32_t idx = 0;; idx++) {
+        tr__chan_t *c = tr__chan_at_index(s, idx);
+        if (!c) break;
+        if (c->state != TR__CH_PENDING) continue;
+        pending = true;
+        if (!c->stall_seen && now - c->created_ms >= (uint64_t)thr) report_chain(s, c, now, (uint64_t)thr);
+    }
+    if (pending) tr__stall_arm(s);
+}
+
+/* ---- watchdog ---- */
+
+static pthread_mutex_t sig_mu = PTHREAD_MUTEX_INITIALIZER;
+static int sig_users;
+static struct sigaction sig_old;
+
+static void on_wd_signal(int sig, siginfo_t *si, void *uc) {
+    (void)sig, (void)si;
+    int saved = errno;
+    tr__sched_t *s = tr__tls_sched;
+    if (s && atomic_exchange_explicit(&s->wd_bt_req, 0, memory_order_acq_rel)) {
+        /* on the scheduler thread itself, so the running actor's tree path
+         * can be read; no registry lookup (its lock may be held here) */
+        tr__actor_t *a = s->run_actor;
+        const char *p = a && a->x && a->x->path ? a->x->path : "";
+        size_t i = 0;
+        for (; p[i] && i + 1 < sizeof(s->wd_path); i++) s->wd_path[i] = p[i];
+        s->wd_path[i] = 0;
+        s->wd_nframes = tr__bt_signal(uc, s->wd_frames, s->wd_frame_buf, TR__BT_MAX);
+        sem_post(&s->wd_bt_done);
+    }
+    errno = saved;
+}
+
+static int sig_install(void) {
+    int err = 0;
+    pthread_mutex_lock(&sig_mu);
+    if (sig_users == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_wd_signal;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(WD_SIGNAL, &sa, &sig_old) != 0) err = TR_ESYS;
+    }
+    if (!err) sig_users++;
+    pthread_mutex_unlock(&sig_mu);
+    return err;
+}
+
+static void sig_uninstall(void) {
+    pthread_mutex_lock(&sig_mu);
+    if (--sig_users == 0) sigaction(WD_SIGNAL, &sig_old, NULL);
+    pthread_mutex_unlock(&sig_mu);
+}
+
+/* Ask the scheduler thread for its stack; false when it did not come. */
+static bool take_backtrace(tr__sched_t *s) {
+    s->wd_nframes = 0;
+    atomic_store_explicit(&s->wd_bt_req, 1, memory_order_release);
+    if (pthread_kill(s->thread, WD_SIGNAL) != 0) {
+        atomic_store_explicit(&s->wd_bt_req, 0, memory_order_relaxed);
+        return false;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += WD_BT_WAIT_MS * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    for (;;) {
+        if (sem_timedwait(&s->wd_bt_done, &ts) == 0) return true;
+        if (errno != EINTR) break;
+    }
+    /* timed out: withdraw the request, unless the handler already took it
+     * (then it is walking the stack right now and will post soon) */
+    if (atomic_exchange_explicit(&s->wd_bt_req, 0, memory_order_acq_rel)) return false;
+    while (sem_wait(&s->wd_bt_done) != 0 && errno == EINTR) {
+    }
+    return true;
+}
+
+static void report_hung(tr_runtime_t *rt, tr__sched_t *s, uint64_t seq, uint64_t ran_ms) {
+    uint64_t packed = atomic_load_explicit(&s->wd_actor, memory_order_relaxed);
+    int type = atomic_load_explicit(&s->wd_type, memory_order_relaxed);
+    s->wd_path[0] = 0;
+    bool bt = take_backtrace(s);
+    bool still = atomic_load_explicit(&s->wd_seq, memory_order_acquire) == seq;
+    tr_ref_t ref = TR_REF_NONE;
+    ref.slot = (uint32_t)(packed >> 32);
+    ref.gen = (uint32_t)packed;
+    /* Only immutable facts are read from here: the slot's type info is
+     * published with the slot and stays while the generation matches. */
+    const char *type_name = "?", *msg = NULL;
+    tr__slot_t *sl = tr__slot_get(rt, ref.slot);
+    tr__typeinfo_t *ti = sl ? atomic_load_explicit(&sl->ti, memory_order_acquire) : NULL;
+    if (ti) {
+        type_name = ti->type->name;
+        msg = tr_msg_type_name(ti->type, type);
+    }
+    const char *path = bt && s->wd_path[0] ? s->wd_path : type_name;
+    char text[768];
+    snprintf(text, sizeof(text),
+             "hung handler: %s (%u.%u, type %s) has been handling %s (type %d) for %llu ms%s",
+             path, ref.slot, ref.gen, type_name, msg ? msg : "a message", type,
+             (unsigned long long)ran_ms, still ? "" : " (it returned while being reported)");
+    tr_diag_t d = {
+        .kind = TR_DIAG_HUNG,
+        .actor = ref,
+        .path = path,
+        .msg_type = type,
+        .msg_name = msg,
+        .age_ms = ran_ms,
+        .frames = bt ? s->wd_frames : NULL,
+        .nframes = bt ? s->wd_nframes : 0,
+        .text = text,
+    };
+    report(rt, &d);
+}
+
+static void *watchdog_main(void *arg) {
+    tr_runtime_t *rt = arg;
+    tr__diag_t *g = rt->diag;
+    tr__sched_t *s = &rt->sched[0];
+    uint64_t last_seq = 0, since_ns = 0;
+    bool reported = false;
+    pthread_mutex_lock(&g->mu);
+    while (!g->quit) {
+        int32_t ms = atomic_load_explicit(&g->wd_ms, memory_order_relaxed);
+        uint64_t period = ms > 0 ? (uint64_t)ms / 4 : 250;
+        if (period < 5) period = 5;
+        if (period > 250) period = 250;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t dl = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + period * 1000000u;
+        ts.tv_sec = (time_t)(dl / 1000000000u);
+        ts.tv_nsec = (long)(dl % 1000000000u);
+        pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+        if (g->quit || ms <= 0) continue;
+        pthread_mutex_unlock(&g->mu);
+        uint64_t q = atomic_load_explicit(&s->wd_seq, memory_order_acquire);
+        uint64_t now = tr__mono_ns();
+        if (!(q & 1) || q != last_seq) {
+            last_seq = q;
+            since_ns = now;
+            reported = false;
+        } else if (!reported && now - since_ns >= (uint64_t)ms * 1000000u) {
+            reported = true;
+            report_hung(rt, s, q, (now - since_ns) / 1000000u);
+        }
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+void tr__diag_apply(tr_runtime_t *rt) {
+    tr__diag_t *g = rt->diag;
+    if (!g) return; /* at create, before tr__diag_init: it applies them */
+    int32_t ms = rt->opts.watchdog_ms;
+    atomic_store_explicit(&g->wd_ms, ms, memory_order_relaxed);
+    if (ms > 0 && !g->started) {
+        if (!g->sig_installed && sig_install() == 0) g->sig_installed = 1;
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&g->cv, &ca);
+        pthread_condattr_destroy(&ca);
+        if (pthread_create(&g->thread, NULL, watchdog_main, rt) == 0) {
+            g->started = true;
+        } else {
+            pthread_cond_destroy(&g->cv);
+            tr__log(rt, TR_LOG_ERROR, "watchdog: cannot start its thread: %s", strerror(errno));
+        }
+    }
+    if (rt->opts.stall_ms > 0) tr__stall_arm(&rt->sched[0]);
+}
+
+int tr__diag_init(tr_runtime_t *rt) {
+    tr__diag_t *g = calloc(1, sizeof(*g));
+    if (!g) return TR_ENOMEM;
+    pthread_mutex_init(&g->mu, NULL);
+    g->hook = rt->opts.on_diag;
+    g->hook_arg = rt->opts.diag_arg;
+    tr__sched_t *s = &rt->sched[0];
+    if (sem_init(&s->wd_bt_done, 0, 0) != 0) {
+        pthread_mutex_destroy(&g->mu);
+        free(g);
+        return TR_ESYS;
+    }
+    s->stall_node.kind = TR__TM_STALL;
+    s->stall_node.heap_idx = UINT32_MAX;
+    rt->diag = g;
+    tr__diag_apply(rt);
+    return 0;
+}
+
+void tr__diag_fini(tr_runtime_t *rt) {
+    tr__diag_t *g = rt->diag;
+    if (!g) return;
+    if (g->started) {
+        pthread_mutex_lock(&g->mu);
+        g->quit = true;
+        pthread_cond_signal(&g->cv);
+        pthread_mutex_unlock(&g->mu);
+        pthread_join(g->thread, NULL);
+        pthread_cond_destroy(&g->cv);
+    }
+    if (g->sig_installed) sig_uninstall();
+    tr__sched_t *s = &rt->sched[0];
+    if (s->stall_node.heap_idx != UINT32_MAX) tr__heap_remove(s, &s->stall_node);
+    sem_destroy(&s->wd_bt_done);
+    for (size_t i = 0; i < TR__ALERTS; i++) alert_free(g->ring[i]);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+    rt->diag = NULL;
+}
