@@ -1,13 +1,14 @@
 # Thin wrapper around CMake. `make test` installs missing Debian build
 # dependencies, then builds and runs the whole ctest suite: a normal -Werror
 # build, an AddressSanitizer+UndefinedBehaviorSanitizer build, and a
-# ThreadSanitizer build (the suites with foreign threads are the point of it).
+# ThreadSanitizer build (the suites with foreign threads are the point of it),
+# then a short libFuzzer run of the debug protocol (clang).
 DEB_DEPS := cmake make gcc pkg-config libev-dev libcmocka-dev uthash-dev libunwind-dev libinih-dev libjansson-dev clang libclang-rt-dev
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan build-tsan test test-release test-asan test-tsan run bench clean install
+.PHONY: all deps build build-asan build-tsan build-fuzz test test-release test-asan test-tsan test-fuzz run bench clean install
 
 all: build
 
@@ -45,7 +46,21 @@ test-tsan: build-tsan
 	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-test: test-release test-asan test-tsan
+# libFuzzer needs clang (installed by deps): the debug protocol's request
+# handling, built with ASan+UBSan, run briefly on its seed corpus.
+build-fuzz: deps
+	@if command -v clang >/dev/null; then \
+	  cmake -S . -B $(BUILD)/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	        -DTROUPE_WERROR=ON -DTROUPE_FUZZ=ON -DTROUPE_SANITIZER="address;undefined" \
+	        -DTROUPE_BUILD_TESTS=OFF -DTROUPE_BUILD_EXAMPLES=OFF -DTROUPE_BUILD_BENCH=OFF && \
+	  cmake --build $(BUILD)/fuzz -j $(JOBS); \
+	else echo "build-fuzz: skipped, clang is not installed"; fi
+
+test-fuzz: build-fuzz
+	@if [ -d $(BUILD)/fuzz ]; then cd $(BUILD)/fuzz && \
+	  ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure; fi
+
+test: test-release test-asan test-tsan test-fuzz
 
 run: build
 	$(BUILD)/release/examples/pingpong

@@ -76,19 +76,20 @@ static void stamp(tr__sched_t *s, tr__panic_t *p) {
 void tr_panic_at(tr_ctx_t *ctx, const char *file, int line, const char *fmt, ...) {
     tr__sched_t *s = ctx ? ctx->s : NULL;
     va_list ap;
+    if (!fmt) fmt = "(no message)";
     if (!s || !ctx->actor || !s->pframe || s->in_panic) {
         /* nothing to unwind to: say so and abort */
         fprintf(stderr, "troupe: tr_panic outside an actor's handler at %s:%d: ",
                 file ? file : "?", line);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt ? fmt : "", ap);
+        vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
         abort();
     }
     tr__panic_t *p = &s->panic;
     va_start(ap, fmt);
-    vsnprintf(p->reason, sizeof(p->reason), fmt ? fmt : "", ap);
+    vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
     va_end(ap);
     p->kind = TR_PANIC_CALL;
     p->signo = 0;
