@@ -246,6 +246,11 @@ static void on_wd_signal(int sig, siginfo_t *si, void *uc) {
         /* on the scheduler thread itself, so the running actor's tree path
          * can be read; no registry lookup (its lock may be held here) */
         tr__actor_t *a = s->run_actor;
+        s->wd_actor = a ? a->ref : TR_REF_NONE;
+        s->wd_type = s->run_kind == TR__RUN_MSG    ? s->run_env.type
+                     : s->run_kind == TR__RUN_CONT ? s->run_chan->msg_type
+                                                   : 0;
+        s->wd_type_name = a ? a->ti->type->name : NULL;
         const char *p = a && a->x && a->x->path ? a->x->path : "";
         size_t i = 0;
         for (; p[i] && i + 1 < sizeof(s->wd_path); i++) s->wd_path[i] = p[i];
@@ -304,24 +309,23 @@ static bool take_backtrace(tr__sched_t *s) {
 }
 
 static void report_hung(tr_runtime_t *rt, tr__sched_t *s, uint64_t seq, uint64_t ran_ms) {
-    uint64_t packed = atomic_load_explicit(&s->wd_actor, memory_order_relaxed);
-    int type = atomic_load_explicit(&s->wd_type, memory_order_relaxed);
     s->wd_path[0] = 0;
+    s->wd_actor = TR_REF_NONE;
+    s->wd_type = 0;
+    s->wd_type_name = NULL;
+    /* What runs is read by the signal handler, on the scheduler thread; the
+     * semaphore orders it before what follows. Without it (the thread could
+     * not be interrupted in time) the report says less. */
     bool bt = take_backtrace(s);
     bool still = atomic_load_explicit(&s->wd_seq, memory_order_acquire) == seq;
-    tr_ref_t ref = TR_REF_NONE;
-    ref.slot = (uint32_t)(packed >> 32);
-    ref.gen = (uint32_t)packed;
-    /* Only immutable facts are read from here: the slot's type info is
-     * published with the slot and stays while the generation matches. */
-    const char *type_name = "?", *msg = NULL;
-    tr__slot_t *sl = tr__slot_get(rt, ref.slot);
+    tr_ref_t ref = bt ? s->wd_actor : TR_REF_NONE;
+    int type = bt ? s->wd_type : 0;
+    const char *type_name = bt && s->wd_type_name ? s->wd_type_name : "?";
+    const char *msg = NULL;
+    tr__slot_t *sl = tr_ref_valid(ref) ? tr__slot_get(rt, ref.slot) : NULL;
     tr__typeinfo_t *ti = sl ? atomic_load_explicit(&sl->ti, memory_order_acquire) : NULL;
-    if (ti) {
-        type_name = ti->type->name;
-        msg = tr_msg_type_name(ti->type, type);
-    }
-    const char *path = bt && s->wd_path[0] ? s->wd_path : type_name;
+    if (ti && type) msg = tr_msg_type_name(ti->type, type);
+    const char *path = bt && s->wd_path[0] ? s->wd_path : bt ? type_name : "an actor (the scheduler thread did not answer the backtrace signal)";
     char text[768];
     snprintf(text, sizeof(text),
              "hung handler: %s (%u.%u, type %s) has been handling %s (type %d) for %llu ms%s",

@@ -475,12 +475,13 @@ typedef struct tr__sched_s {
     /* diagnostics (runtime/diag.c) */
     tr__tnode_t stall_node;    /* the stall detector's next check (TR__TM_STALL) */
     _Atomic uint64_t wd_seq;   /* watchdog heartbeat: odd while a handler runs */
-    _Atomic uint64_t wd_actor; /* the running actor's ref, slot << 32 | gen */
-    _Atomic int wd_type;       /* the message type it handles */
     _Atomic int wd_bt_req;     /* the watchdog asked this thread for a backtrace */
     sem_t wd_bt_done;          /* posted by the signal handler when it is taken */
     size_t wd_nframes;
     char wd_path[256];         /* the hung actor's tree path, from the signal */
+    tr_ref_t wd_actor;         /* the hung actor and message, from the signal */
+    int wd_type;
+    const char *wd_type_name;
     uint64_t turn_t0;          /* handler_timing: tr__mono_ns at the turn start */
     const char *wd_frames[TR__BT_MAX];
     char wd_frame_buf[TR__BT_MAX][160];
@@ -597,15 +598,16 @@ void tr__diag_apply(tr_runtime_t *rt);
 void tr__stall_arm(tr__sched_t *s);
 /* The stall check's timer fired. */
 void tr__stall_check(tr__sched_t *s);
-/* Handler heartbeats for the watchdog: relaxed stores, no locked
- * instruction (the watchdog thread only samples them). */
-static inline void tr__wd_enter(tr__sched_t *s, tr_ref_t a, int type) {
-    atomic_store_explicit(&s->wd_actor, ((uint64_t)a.slot << 32) | a.gen, memory_order_relaxed);
-    atomic_store_explicit(&s->wd_type, type, memory_order_relaxed);
+/* Handler heartbeats for the watchdog: a plain load and store each, no
+ * locked instruction (the watchdog thread only samples the number; what
+ * runs is read on the scheduler thread itself, by the backtrace signal). */
+static inline void tr__wd_enter(tr__sched_t *s) {
     atomic_store_explicit(&s->wd_seq, atomic_load_explicit(&s->wd_seq, memory_order_relaxed) + 1,
                           memory_order_release);
 }
-static inline void tr__wd_leave(tr__sched_t *s) {
+#define tr__wd_leave tr__wd_enter /* back to even */
+/* After a panic unwound a handler: back to even if it was odd. */
+static inline void tr__wd_reset(tr__sched_t *s) {
     uint64_t q = atomic_load_explicit(&s->wd_seq, memory_order_relaxed);
     if (q & 1) atomic_store_explicit(&s->wd_seq, q + 1, memory_order_release);
 }

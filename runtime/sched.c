@@ -168,7 +168,7 @@ static void dispatch(tr__sched_t *s, tr__actor_t *a) {
  * teardown, requeue or rest. */
 static void end_turn(tr__sched_t *s, tr__actor_t *a) {
     uint32_t n = s->run_n;
-    tr__wd_leave(s);
+    tr__wd_reset(s);
     if (TR__UNLIKELY(s->turn_t0)) {
         tr__extra_t *x = tr__actor_extra(a);
         if (x) x->busy_ns += tr__mono_ns() - s->turn_t0;
@@ -192,7 +192,7 @@ static void run_actor(tr__sched_t *s, tr__actor_t *a) {
     while (s->run_n < batch) {
         if (TR__UNLIKELY(a->flags & TR__A_STOP_REQ)) break;
         if (TR__UNLIKELY(a->sys != NULL)) {
-            tr__wd_enter(s, a->ref, 0);
+            tr__wd_enter(s);
             s->run_n += (uint32_t)run_sys_one(s, a);
             tr__wd_leave(s);
             continue;
@@ -203,7 +203,7 @@ static void run_actor(tr__sched_t *s, tr__actor_t *a) {
             if (!a->rq_head) a->rq_tail = NULL;
             s->run_kind = TR__RUN_CONT;
             s->run_chan = c;
-            tr__wd_enter(s, a->ref, c->msg_type);
+            tr__wd_enter(s);
             tr__chan_run_cont(s, a, c);
             tr__wd_leave(s);
             s->run_kind = TR__RUN_NONE;
@@ -211,7 +211,7 @@ static void run_actor(tr__sched_t *s, tr__actor_t *a) {
             tr__ring_pop(&a->ring, &s->run_env);
             /* the place is free as soon as the message leaves the ring */
             if (TR__LIKELY(!(s->run_env.flags & TR__F_NOCAP))) tr__slot_release_places(a->slot, 1);
-            tr__wd_enter(s, a->ref, s->run_env.type);
+            tr__wd_enter(s);
             dispatch(s, a);
             tr__wd_leave(s);
         } else {
