@@ -21,6 +21,9 @@
  *    has nothing left to do: empty mailbox, no timer, no call of its own.
  * No call has a timeout: nothing but the stall detector will notice. It
  * reports both after --stall-ms (default 2000).
+ * With --hang-ms MS, frontend also blocks its handler for MS milliseconds at
+ * start (a blocking lookup): past 1000 ms the watchdog reports it, with the
+ * scheduler thread's backtrace.
  *
  * Prints "ready SOCKET" when the debug socket is up, then runs until
  * SIGINT/SIGTERM (ordered shutdown: every kept reply resolves
@@ -28,11 +31,12 @@
 #include <troupe/troupe.h>
 
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { MSG_ORDER = TR_MSG_USER, MSG_RESERVE, MSG_CHARGE, MSG_PRICE, MSG_AUTHORIZE };
+enum { MSG_ORDER = TR_MSG_USER, MSG_RESERVE, MSG_CHARGE, MSG_PRICE, MSG_AUTHORIZE, MSG_LOOKUP };
 
 typedef struct order_s {
     int id;
@@ -67,6 +71,13 @@ static void frontend_order(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
             "gateway", 0);
 }
 
+/* A blocking call in a handler (think of a synchronous DNS lookup): the
+ * whole scheduler stops with it, and the watchdog says where. */
+static void frontend_lookup(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
+    (void)ctx, (void)state;
+    poll(NULL, 0, *(const int *)msg->data);
+}
+
 static void frontend_inspect(const void *state, tr_inspect_t *w) {
     const frontend_t *f = state;
     tr_inspect_add(w, "orders", "%d", f->orders);
@@ -74,6 +85,7 @@ static void frontend_inspect(const void *state, tr_inspect_t *w) {
 
 static const tr_handler_t frontend_handlers[] = {
     TR_ON(MSG_ORDER, frontend_order, order_t),
+    TR_ON(MSG_LOOKUP, frontend_lookup, int),
     TR_END,
 };
 static const tr_actor_type_t frontend_type = {
@@ -196,17 +208,19 @@ static const tr_actor_type_t gateway_type = {
 };
 
 static void usage(FILE *to) {
-    fprintf(to, "usage: diagnose [-s SOCKET] [--stall-ms MS]\n"
+    fprintf(to, "usage: diagnose [-s SOCKET] [--stall-ms MS] [--hang-ms MS]\n"
                 "  -s, --socket PATH   debug socket (default: the per-user default path)\n"
-                "      --stall-ms MS   stall detector threshold (default 2000)\n");
+                "      --stall-ms MS   stall detector threshold (default 2000)\n"
+                "      --hang-ms MS    block a handler for MS ms at start (watchdog demo)\n");
 }
 
 int main(int argc, char **argv) {
     const char *sock = TR_DEBUG_SOCKET_DEFAULT;
-    long stall_ms = 2000;
+    long stall_ms = 2000, hang_ms = 0;
     static const struct option longopts[] = {
         {"socket", required_argument, NULL, 's'},
         {"stall-ms", required_argument, NULL, 'S'},
+        {"hang-ms", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -214,13 +228,16 @@ int main(int argc, char **argv) {
     while ((ch = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 's': sock = optarg; break;
-        case 'S': {
+        case 'S':
+        case 'H': {
             char *end;
-            stall_ms = strtol(optarg, &end, 10);
-            if (*end || stall_ms < 1 || stall_ms > 86400000) {
-                fprintf(stderr, "diagnose: --stall-ms wants 1..86400000, got '%s'\n", optarg);
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 86400000) {
+                fprintf(stderr, "diagnose: --%s wants 1..86400000, got '%s'\n",
+                        ch == 'S' ? "stall-ms" : "hang-ms", optarg);
                 return 2;
             }
+            *(ch == 'S' ? &stall_ms : &hang_ms) = v;
             break;
         }
         case 'h': usage(stdout); return 0;
@@ -263,6 +280,10 @@ int main(int argc, char **argv) {
     }
     order_t o = {1, 3};
     tr_runtime_send(rt, frontend, MSG_ORDER, &o, sizeof(o));
+    if (hang_ms) {
+        int ms = (int)hang_ms;
+        tr_runtime_send(rt, frontend, MSG_LOOKUP, &ms, sizeof(ms));
+    }
     printf("ready %s\n", tr_runtime_debug_socket(rt));
     printf("try: troupectl -s %s tree | waits | actor shop/inventory | alerts\n",
            tr_runtime_debug_socket(rt));

@@ -190,10 +190,23 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
     const char *msg = callee ? tr_msg_type_name(callee->ti->type, c->msg_type) : NULL;
     uint64_t age = now - c->created_ms;
     char text[1536];
-    if (cycle)
-        snprintf(text, sizeof(text), "deadlock: %s; a call (%s) has waited %llu ms", list,
-                 msg ? msg : "?", (unsigned long long)age);
-    else
+    if (cycle) {
+        /* name the loop itself, then who waits on it */
+        size_t first = 0;
+        while (!tr_ref_eq(refs[first], refs[n - 1])) first++;
+        char loop[1024];
+        size_t lu = 0;
+        for (size_t i = first; i < n; i++) {
+            int w = snprintf(loop + lu, sizeof(loop) - lu, "%s%s", i > first ? " -> " : "", names[i]);
+            if (w > 0) lu = lu + (size_t)w < sizeof(loop) ? lu + (size_t)w : sizeof(loop) - 1;
+        }
+        if (first == 0)
+            snprintf(text, sizeof(text), "deadlock: %s; the call (%s) has waited %llu ms", loop,
+                     msg ? msg : "?", (unsigned long long)age);
+        else
+            snprintf(text, sizeof(text), "deadlock: %s; %s waits on it (%s, %llu ms)", loop,
+                     names[0], msg ? msg : "?", (unsigned long long)age);
+    } else
         snprintf(text, sizeof(text), "stall: %s has waited %llu ms for a reply to %s; chain: %s%s",
                  names[0], (unsigned long long)age, msg ? msg : "?", list,
                  end && !end->ring.count && !end->calls ? " (the last one waits for nobody)"
