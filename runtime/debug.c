@@ -277,6 +277,16 @@ static bool answer(dbg_client_t *c, const char *line, size_t len) {
     return ok;
 }
 
+static bool too_long(dbg_client_t *c) {
+    c->srv->st.errors++;
+    char *line = tr__debug_error_line("too_long", "request line of %u bytes or more; skipped to its end",
+                                      LINE_MAX_BYTES);
+    bool ok = line && queue_line(c, line);
+    if (!line) client_close(c, "out of memory");
+    free(line);
+    return ok;
+}
+
 /* Split the input into lines and answer them. Returns false if closed. */
 static bool process(dbg_client_t *c) {
     size_t start = 0;
@@ -284,6 +294,8 @@ static bool process(dbg_client_t *c) {
         if (c->in[i] != '\n') continue;
         if (c->skipping) {
             c->skipping = false;
+        } else if (i - start >= LINE_MAX_BYTES) { /* came whole in one read */
+            if (!too_long(c)) return false;
         } else if (!answer(c, c->in + start, i - start)) {
             return false;
         }
@@ -293,14 +305,7 @@ static bool process(dbg_client_t *c) {
     memmove(c->in, c->in + start, c->in_len - start);
     c->in_len -= start;
     if (c->in_len >= LINE_MAX_BYTES) {
-        if (!c->skipping) {
-            c->srv->st.errors++;
-            char *line = tr__debug_error_line(
-                "too_long", "request line longer than %u bytes; skipped to its end", LINE_MAX_BYTES);
-            bool ok = line && queue_line(c, line);
-            free(line);
-            if (!ok) return false;
-        }
+        if (!c->skipping && !too_long(c)) return false;
         c->skipping = true;
         c->in_len = 0;
     }

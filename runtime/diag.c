@@ -213,6 +213,7 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
                                                         : "");
     tr__ev(s, TR_EV_STALL, c->caller, c->callee, c->msg_type,
            age > INT32_MAX ? INT32_MAX : (int32_t)age);
+    s->ev[(s->ev_n - 1) & s->ev_mask].time_ms = now; /* found now, maybe outside a pass */
     tr__actor_t *caller = c->caller_actor;
     char cp[256];
     tr_diag_t d = {
