@@ -25,7 +25,7 @@
 
 #include "runtime/internal.h"
 
-#define LINE_MAX_BYTES 65536u
+#define LINE_MAX_BYTES TR__DEBUG_LINE_MAX
 #define OUT_MAX (8u << 20)
 #define OUT_PAUSE (256u << 10)
 #define READ_CHUNK 16384u

@@ -783,8 +783,13 @@ int tr__debug_exec(tr_runtime_t *rt, const char *line, size_t len, char **out, b
     req_t r;
     memset(&r, 0, sizeof(r));
     fail_t f = {NULL, ""};
-    int rc = line[lead] == '{' ? parse_json(line + lead, len - lead, &r, &f)
-                               : parse_text(line + lead, len - lead, &r, &f);
+    int rc;
+    if (len >= TR__DEBUG_LINE_MAX)
+        rc = failf(&f, "too_long", "request line of %u bytes or more", TR__DEBUG_LINE_MAX);
+    else if (line[lead] == '{' || line[lead] == '[') /* JSON (an array is refused there) */
+        rc = parse_json(line + lead, len - lead, &r, &f);
+    else
+        rc = parse_text(line + lead, len - lead, &r, &f);
     const cmd_t *cmd = NULL;
     if (rc == 0) {
         for (size_t i = 0; i < ncommands && !cmd; i++)

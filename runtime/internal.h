@@ -614,6 +614,7 @@ static inline void tr__wd_reset(tr__sched_t *s) {
 uint64_t tr__mono_ns(void);
 
 /* runtime/debug.c: the debug socket */
+#define TR__DEBUG_LINE_MAX 65536u /* request lines this long or longer: too_long */
 int tr__debug_start(tr_runtime_t *rt); /* 0 or TR_ESYS/TR_ENOMEM (logged) */
 void tr__debug_stop(tr_runtime_t *rt);
 /* runtime/debug_cmd.c: run one request line; *out is a malloc'd JSON line
