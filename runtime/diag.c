@@ -14,8 +14,10 @@
  * relaxed stores). The watchdog samples it every threshold/4; when the same
  * odd number is still there after the threshold, the handler is hung. It
  * asks the scheduler thread for its stack with SIGURG (whose default action
- * is to ignore it, so a late signal harms nobody); the handler walks the
- * interrupted context with libunwind and posts a semaphore. The report then
+ * is to ignore it, so a late signal harms nobody); the handler records the
+ * interrupted context's return addresses with libunwind (no malloc, no
+ * lock: the hung code may hold the malloc lock) and posts a semaphore; the
+ * watchdog names them with dladdr. The report then
  * goes to the log, the alerts ring and the hook, all from the watchdog
  * thread, because the scheduler thread is the one that is stuck.
  *
@@ -269,7 +271,7 @@ static void on_wd_signal(int sig, siginfo_t *si, void *uc) {
         size_t i = 0;
         for (; p[i] && i + 1 < sizeof(s->wd_path); i++) s->wd_path[i] = p[i];
         s->wd_path[i] = 0;
-        s->wd_nframes = tr__bt_signal(uc, s->wd_frames, s->wd_frame_buf, TR__BT_MAX);
+        s->wd_nframes = tr__bt_ips(uc, s->wd_ips, TR__BT_MAX); /* named later */
         sem_post(&s->wd_bt_done);
     }
     errno = saved;
@@ -332,6 +334,10 @@ static void report_hung(tr_runtime_t *rt, tr__sched_t *s, uint64_t seq, uint64_t
      * not be interrupted in time) the report says less. */
     bool bt = take_backtrace(s);
     bool still = atomic_load_explicit(&s->wd_seq, memory_order_acquire) == seq;
+    for (size_t i = 0; bt && i < s->wd_nframes; i++) { /* here, not in the signal handler */
+        tr__bt_name(s->wd_ips[i], s->wd_frame_buf[i], sizeof(s->wd_frame_buf[i]));
+        s->wd_frames[i] = s->wd_frame_buf[i];
+    }
     tr_ref_t ref = bt ? s->wd_actor : TR_REF_NONE;
     int type = bt ? s->wd_type : 0;
     const char *type_name = bt && s->wd_type_name ? s->wd_type_name : "?";

@@ -478,6 +478,7 @@ typedef struct tr__sched_s {
     _Atomic int wd_bt_req;     /* the watchdog asked this thread for a backtrace */
     sem_t wd_bt_done;          /* posted by the signal handler when it is taken */
     size_t wd_nframes;
+    uintptr_t wd_ips[TR__BT_MAX];
     char wd_path[256];         /* the hung actor's tree path, from the signal */
     tr_ref_t wd_actor;         /* the hung actor and message, from the signal */
     int wd_type;
@@ -670,9 +671,13 @@ static inline void tr__pframe_pop(tr__sched_t *s, tr__pframe_t *f) {
  * actor `a` with what it was doing. */
 void tr__panic_report(tr__sched_t *s, tr__actor_t *a, const char *what);
 int tr__faults_install(tr_runtime_t *rt);
-/* Symbolized backtrace of the context a signal interrupted (ucontext from
- * an SA_SIGINFO handler), innermost first. Best effort, signal handler. */
-size_t tr__bt_signal(void *ucontext, const char **frames, char (*buf)[160], size_t max);
+/* Return addresses of the context a signal interrupted (ucontext from an
+ * SA_SIGINFO handler), innermost first: no allocation, no lock, so it is
+ * safe even when the interrupted code holds the malloc lock. */
+size_t tr__bt_ips(void *ucontext, uintptr_t *ips, size_t max);
+/* Name one address with dladdr ("sym+0xoff (module)", or "module+0xoff"
+ * when the symbol is not exported). Any thread, not in signal handlers. */
+void tr__bt_name(uintptr_t ip, char *buf, size_t len);
 void tr__faults_uninstall(tr_runtime_t *rt);
 /* Path of an actor for scenes and logs: its tree path, registered name or
  * type name, written into buf. */

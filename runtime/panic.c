@@ -58,10 +58,31 @@ static void bt_walk(tr__panic_t *p, unw_cursor_t *cur) {
     p->nframes = walk(cur, p->frames, p->frame_buf, TR__BT_MAX);
 }
 
-size_t tr__bt_signal(void *ucontext, const char **frames, char (*buf)[160], size_t max) {
+size_t tr__bt_ips(void *ucontext, uintptr_t *ips, size_t max) {
     unw_cursor_t cur;
     if (unw_init_local2(&cur, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) != 0) return 0;
-    return walk(&cur, frames, buf, max);
+    size_t n = 0;
+    do {
+        unw_word_t ip = 0;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        ips[n++] = (uintptr_t)ip;
+    } while (n < max && unw_step(&cur) > 0);
+    return n;
+}
+
+void tr__bt_name(uintptr_t ip, char *buf, size_t len) {
+    Dl_info di;
+    if (!dladdr((void *)ip, &di) || !di.dli_fname) {
+        snprintf(buf, len, "0x%lx (?)", (unsigned long)ip);
+        return;
+    }
+    const char *slash = strrchr(di.dli_fname, '/');
+    const char *mod = slash ? slash + 1 : di.dli_fname;
+    if (di.dli_sname)
+        snprintf(buf, len, "%s+0x%lx (%s)", di.dli_sname,
+                 (unsigned long)(ip - (uintptr_t)di.dli_saddr), mod);
+    else /* not exported: module-relative, for addr2line -f -e MODULE */
+        snprintf(buf, len, "%s+0x%lx", mod, (unsigned long)(ip - (uintptr_t)di.dli_fbase));
 }
 
 static void stamp(tr__sched_t *s, tr__panic_t *p) {

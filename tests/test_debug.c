@@ -2060,10 +2060,12 @@ static void test_watchdog_reports_hung_handler(void **state) {
     assert_int_equal(d.nchain, 0);
     if (!TT_TSAN) {
         assert_true(d.nframes > 0);
-        if (!strstr(d.frames, "on_hang_blocked"))
-            fprintf(stderr, "note: the watchdog's backtrace does not name the handler: %.400s\n",
-                    d.frames);
-        assert_non_null(strstr(d.frames, "on_hang_blocked"));
+        /* frames are named with dladdr (the signal handler may not
+         * allocate): exported symbols by name, like libc's poll that the
+         * handler blocks in; static functions as module+offset */
+        if (!strstr(d.frames, "poll"))
+            fprintf(stderr, "note: the watchdog's backtrace misses poll: %.400s\n", d.frames);
+        assert_non_null(strstr(d.frames, "poll"));
     }
     assert_true(log_has("hung handler"));
 
