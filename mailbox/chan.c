@@ -206,7 +206,7 @@ void tr__chan_open(tr__sched_t *s, tr__chan_t *c, tr__actor_t *caller, tr__sync_
     c->msg_type = type;
     c->cont = cont;
     c->cookie = cookie;
-    tr__stall_arm(s);
+    if (s->stall_node.heap_idx == UINT32_MAX) tr__stall_arm(s); /* a check is due */
     if (caller) {
         c->next = caller->calls;
         if (caller->calls) caller->calls->prev = c;

@@ -421,21 +421,21 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
         d->clients = c;
         d->nclients++;
         d->st.accepted++;
-        char hello[256];
-        snprintf(hello, sizeof(hello),
-                 "{\"v\":%d,\"hello\":\"troupe\",\"version\":\"%s\",\"pid\":%ld,\"commands\":"
-                 "[\"help\",\"tree\",\"actors\",\"actor\",\"waits\",\"trace\",\"stats\",\"config\","
-                 "\"reload\",\"alerts\"]}",
-                 TR_DEBUG_PROTOCOL, TROUPE_VERSION_STRING, (long)getpid());
+        char *hello = tr__debug_hello();
+        if (!hello) {
+            client_close(c, "out of memory");
+            continue;
+        }
         if (queue_line(c, hello)) flush(c);
+        free(hello);
     }
 }
 
 /* ---- lifecycle ---- */
 
 int tr__debug_start(tr_runtime_t *rt) {
-    const char *want = rt->debug_cfg ? rt->debug_req : rt->opts.debug_socket;
-    rt->opts.debug_socket = NULL; /* borrowed from the caller during create only */
+    const char *want = rt->opts.debug_socket; /* the caller's or the config's */
+    rt->opts.debug_socket = NULL; /* borrowed during create only */
     if (!want) return 0;
     char path[TR_DEBUG_PATH_MAX + 1];
     if (strcmp(want, TR_DEBUG_SOCKET_DEFAULT) == 0) {
@@ -497,8 +497,6 @@ void tr__debug_stop(tr_runtime_t *rt) {
     }
     free(rt->debug_path);
     rt->debug_path = NULL;
-    free(rt->debug_req);
-    rt->debug_req = NULL;
 }
 
 void tr__debug_stats(tr_runtime_t *rt, tr__debug_stats_t *out) {

@@ -234,6 +234,27 @@ static int cmd_help(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
 
 static json_t *sup_json(tr_runtime_t *rt, tr__actor_t *a, int depth);
 
+/* The children of supervisor `sup` (malloc'd, caller frees), NULL when it
+ * has none or on OOM. */
+static tr_child_info_t *children_of(tr_runtime_t *rt, tr_ref_t sup, int64_t *n) {
+    *n = tr_sup_which_children(rt, sup, NULL, 0);
+    tr_child_info_t *ci = *n > 0 ? calloc((size_t)*n, sizeof(*ci)) : NULL;
+    if (ci) *n = tr_sup_which_children(rt, sup, ci, (size_t)*n);
+    return ci;
+}
+
+static json_t *history_json(const tr_child_info_t *c) {
+    json_t *h = json_array();
+    for (size_t j = 0; j < c->nhistory; j++) {
+        json_t *e = json_object();
+        set(e, "time_ms", ju(c->history[j].time_ms));
+        set(e, "reason", json_string(tr_stop_reason_str(c->history[j].reason)));
+        set(e, "detail", jstr(c->history[j].detail));
+        json_array_append_new(h, e);
+    }
+    return h;
+}
+
 static void sup_fields(tr_runtime_t *rt, tr__actor_t *a, json_t *o, int depth) {
     tr__sup_info_t si;
     tr__sup_info(&rt->sched[0], a, &si);
@@ -242,9 +263,8 @@ static void sup_fields(tr_runtime_t *rt, tr__actor_t *a, json_t *o, int depth) {
     set(o, "period_ms", ju(si.period_ms));
     set(o, "recent_restarts", ju(si.recent));
     json_t *kids = json_array();
-    int64_t n = tr_sup_which_children(rt, a->ref, NULL, 0);
-    tr_child_info_t *ci = n > 0 ? calloc((size_t)n, sizeof(*ci)) : NULL;
-    if (ci) n = tr_sup_which_children(rt, a->ref, ci, (size_t)n);
+    int64_t n;
+    tr_child_info_t *ci = children_of(rt, a->ref, &n);
     for (int64_t i = 0; ci && i < n; i++) {
         const tr_child_info_t *c = &ci[i];
         tr__actor_t *ca = tr_ref_valid(c->ref) ? tr__actor_get(rt, c->ref) : NULL;
@@ -259,15 +279,7 @@ static void sup_fields(tr_runtime_t *rt, tr__actor_t *a, json_t *o, int depth) {
         set(k, "restart", json_string(PICK(restart_names, c->restart)));
         set(k, "incarnation", ju(c->incarnation ? c->incarnation : 1));
         set(k, "restarts", ju(c->restarts));
-        json_t *h = json_array();
-        for (size_t j = 0; j < c->nhistory; j++) {
-            json_t *e = json_object();
-            set(e, "time_ms", ju(c->history[j].time_ms));
-            set(e, "reason", json_string(tr_stop_reason_str(c->history[j].reason)));
-            set(e, "detail", jstr(c->history[j].detail));
-            json_array_append_new(h, e);
-        }
-        set(k, "last_restarts", h);
+        set(k, "last_restarts", history_json(c));
         if (ca) {
             json_t *mb = json_object();
             set(mb, "depth", ju(tr__slot_depth(ca->slot)));
@@ -396,23 +408,14 @@ static int cmd_actor(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     set(cfg, "section", jstr(tr__actor_config_name(rt, a, cb, sizeof(cb))));
     set(cfg, "generation", ju(a->ring.owner_cfg_gen));
     set(res, "config", cfg);
-    json_t *rs = json_array();
+    json_t *rs = NULL;
+    int64_t nc = 0;
     tr__actor_t *p = x && tr_ref_valid(x->parent) ? tr__actor_get(rt, x->parent) : NULL;
-    int64_t nc = p ? tr_sup_which_children(rt, p->ref, NULL, 0) : 0;
-    tr_child_info_t *ci = nc > 0 ? calloc((size_t)nc, sizeof(*ci)) : NULL;
-    if (ci) nc = tr_sup_which_children(rt, p->ref, ci, (size_t)nc);
-    for (int64_t i = 0; ci && i < nc; i++) {
-        if (!tr_ref_eq(ci[i].ref, a->ref)) continue;
-        for (size_t j = 0; j < ci[i].nhistory; j++) {
-            json_t *e = json_object();
-            set(e, "time_ms", ju(ci[i].history[j].time_ms));
-            set(e, "reason", json_string(tr_stop_reason_str(ci[i].history[j].reason)));
-            set(e, "detail", jstr(ci[i].history[j].detail));
-            json_array_append_new(rs, e);
-        }
-    }
+    tr_child_info_t *ci = p ? children_of(rt, p->ref, &nc) : NULL;
+    for (int64_t i = 0; ci && i < nc && !rs; i++)
+        if (tr_ref_eq(ci[i].ref, a->ref)) rs = history_json(&ci[i]);
     free(ci);
-    set(res, "restarts", rs);
+    set(res, "restarts", rs ? rs : json_array());
     tr_event_t ev[TR__SCENE_EVENTS];
     size_t ne = tr__events_of(&rt->sched[0], a->ref, ev, TR__SCENE_EVENTS);
     json_t *evs = json_array();
@@ -659,7 +662,8 @@ static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 /* ---- parsing ---- */
 
 static bool utf8_ok(const char *p, size_t len) {
-    json_t *j = json_stringn(p, len); /* jansson's validator; rejects NUL too */
+    json_t *j = json_stringn(p, len); /* jansson's validator (NUL passes: the
+                                         text parser refuses control bytes) */
     bool ok = j != NULL;
     json_decref(j);
     return ok;
@@ -761,6 +765,18 @@ static char *error_obj(json_t *id, const char *code, const char *msg) {
     set(e, "code", json_string(code));
     set(e, "message", jstr(msg));
     set(o, "error", e);
+    return dump_line(o);
+}
+
+char *tr__debug_hello(void) {
+    json_t *o = json_object();
+    set(o, "v", json_integer(TR_DEBUG_PROTOCOL));
+    set(o, "hello", json_string("troupe"));
+    set(o, "version", json_string(TROUPE_VERSION_STRING));
+    set(o, "pid", json_integer(getpid()));
+    json_t *names = json_array();
+    for (size_t i = 0; i < ncommands; i++) json_array_append_new(names, json_string(commands[i].name));
+    set(o, "commands", names);
     return dump_line(o);
 }
 

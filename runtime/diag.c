@@ -160,6 +160,16 @@ static void node_name(tr__sched_t *s, tr_ref_t ref, char *buf, size_t len) {
              ref.slot, ref.gen);
 }
 
+/* names[from..n) joined with " -> " into buf (cut at its size). */
+static void join(char *buf, size_t len, char names[][160], size_t from, size_t n) {
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = from; i < n; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i > from ? " -> " : "", names[i]);
+        if (w > 0) used = used + (size_t)w < len ? used + (size_t)w : len - 1;
+    }
+}
+
 static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t thr) {
     tr_ref_t refs[CHAIN_MAX];
     size_t n = 0;
@@ -181,13 +191,11 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
     char names[CHAIN_MAX][160];
     const char *chain[CHAIN_MAX];
     char list[1024];
-    size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         node_name(s, refs[i], names[i], sizeof(names[i]));
         chain[i] = names[i];
-        int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? " -> " : "", names[i]);
-        if (w > 0) used = used + (size_t)w < sizeof(list) ? used + (size_t)w : sizeof(list) - 1;
     }
+    join(list, sizeof(list), names, 0, n);
     tr__actor_t *callee = tr__actor_get(s->rt, c->callee);
     const char *msg = callee ? tr_msg_type_name(callee->ti->type, c->msg_type) : NULL;
     uint64_t age = now - c->created_ms;
@@ -197,11 +205,7 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
         size_t first = 0;
         while (!tr_ref_eq(refs[first], refs[n - 1])) first++;
         char loop[1024];
-        size_t lu = 0;
-        for (size_t i = first; i < n; i++) {
-            int w = snprintf(loop + lu, sizeof(loop) - lu, "%s%s", i > first ? " -> " : "", names[i]);
-            if (w > 0) lu = lu + (size_t)w < sizeof(loop) ? lu + (size_t)w : sizeof(loop) - 1;
-        }
+        join(loop, sizeof(loop), names, first, n);
         if (first == 0)
             snprintf(text, sizeof(text), "deadlock: %s; the call (%s) has waited %llu ms", loop,
                      msg ? msg : "?", (unsigned long long)age);

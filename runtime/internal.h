@@ -545,9 +545,6 @@ struct tr_runtime_s {
     struct tr__diag_s *diag;     /* alerts, hook, watchdog (runtime/diag.c) */
     struct tr__debug_s *dbg;     /* debug socket (runtime/debug.c), NULL: none */
     char *debug_path;            /* where it is bound */
-    char *debug_req;             /* [runtime] debug_socket as configured */
-    int debug_cfg;               /* the config set debug_socket (debug_req,
-                                    NULL for off) */
 };
 
 /* runtime/config.c: what the runtime needs beyond the public getters */
@@ -626,6 +623,8 @@ typedef struct tr__debug_stats_s {
     uint64_t clients, accepted, refused, evicted, requests, errors;
 } tr__debug_stats_t;
 void tr__debug_stats(tr_runtime_t *rt, tr__debug_stats_t *out);
+/* The hello line a client gets on connect (malloc'd; NULL on OOM). */
+char *tr__debug_hello(void);
 /* An error response line (malloc'd) for the server's own errors. */
 char *tr__debug_error_line(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

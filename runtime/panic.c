@@ -30,32 +30,29 @@ __thread tr__sched_t *tr__tls_sched;
 
 /* ---- backtraces ---- */
 
-/* Walk `cur` into frames/buf (at most max), innermost first. */
-static size_t walk(unw_cursor_t *cur, const char **frames, char (*buf)[160], size_t max) {
-    size_t n = 0;
+/* The file name of the module holding ip (dladdr fills di), or "?". */
+static const char *module_of(uintptr_t ip, Dl_info *di) {
+    if (!dladdr((void *)ip, di) || !di->dli_fname || !di->dli_fname[0]) return "?";
+    const char *slash = strrchr(di->dli_fname, '/');
+    return slash ? slash + 1 : di->dli_fname;
+}
+
+static void bt_walk(tr__panic_t *p, unw_cursor_t *cur) {
+    p->nframes = 0;
     do {
         unw_word_t ip = 0, off = 0;
         if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0) break;
         char name[112];
-        const char *mod = "?";
         Dl_info di;
-        if (dladdr((void *)(uintptr_t)ip, &di) && di.dli_fname && di.dli_fname[0]) {
-            const char *slash = strrchr(di.dli_fname, '/');
-            mod = slash ? slash + 1 : di.dli_fname;
-        }
+        const char *mod = module_of((uintptr_t)ip, &di);
+        char *buf = p->frame_buf[p->nframes];
         int r = unw_get_proc_name(cur, name, sizeof(name), &off);
         if (r == 0 || r == -UNW_ENOMEM)
-            snprintf(buf[n], sizeof(buf[0]), "%s+0x%lx (%s)", name, (unsigned long)off, mod);
+            snprintf(buf, sizeof(p->frame_buf[0]), "%s+0x%lx (%s)", name, (unsigned long)off, mod);
         else
-            snprintf(buf[n], sizeof(buf[0]), "0x%lx (%s)", (unsigned long)ip, mod);
-        frames[n] = buf[n];
-        n++;
-    } while (n < max && unw_step(cur) > 0);
-    return n;
-}
-
-static void bt_walk(tr__panic_t *p, unw_cursor_t *cur) {
-    p->nframes = walk(cur, p->frames, p->frame_buf, TR__BT_MAX);
+            snprintf(buf, sizeof(p->frame_buf[0]), "0x%lx (%s)", (unsigned long)ip, mod);
+        p->frames[p->nframes++] = buf;
+    } while (p->nframes < TR__BT_MAX && unw_step(cur) > 0);
 }
 
 size_t tr__bt_ips(void *ucontext, uintptr_t *ips, size_t max) {
@@ -72,13 +69,10 @@ size_t tr__bt_ips(void *ucontext, uintptr_t *ips, size_t max) {
 
 void tr__bt_name(uintptr_t ip, char *buf, size_t len) {
     Dl_info di;
-    if (!dladdr((void *)ip, &di) || !di.dli_fname) {
+    const char *mod = module_of(ip, &di);
+    if (mod[0] == '?' && !mod[1])
         snprintf(buf, len, "0x%lx (?)", (unsigned long)ip);
-        return;
-    }
-    const char *slash = strrchr(di.dli_fname, '/');
-    const char *mod = slash ? slash + 1 : di.dli_fname;
-    if (di.dli_sname)
+    else if (di.dli_sname)
         snprintf(buf, len, "%s+0x%lx (%s)", di.dli_sname,
                  (unsigned long)(ip - (uintptr_t)di.dli_saddr), mod);
     else /* not exported: module-relative, for addr2line -f -e MODULE */

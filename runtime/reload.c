@@ -199,15 +199,10 @@ int tr__config_init(tr_runtime_t *rt) {
         apply_runtime(rt, &eff);
         o->fault_isolation = (tr_fault_isolation_t)eff.fault;
         o->event_ring = (uint32_t)eff.event_ring;
-        if (eff.debug_socket) {
-            bool off = strcmp(eff.debug_socket, "off") == 0;
-            if (!off && !(rt->debug_req = strdup(eff.debug_socket))) {
-                tr_config_release(cfg);
-                return TR_ENOMEM;
-            }
-            o->debug_socket = NULL; /* the config decides: rt->debug_req */
-            rt->debug_cfg = 1;
-        }
+        /* points into cfg, which is rt->config until create has bound
+         * the socket (tr__debug_start clears it) */
+        if (eff.debug_socket)
+            o->debug_socket = strcmp(eff.debug_socket, "off") == 0 ? NULL : eff.debug_socket;
         rt->config = cfg;
         rt->cfg_status.generation = 1;
     }
