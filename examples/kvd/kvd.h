@@ -96,6 +96,13 @@ typedef struct kvd_conn_args_s {
     char peer[64];           /* "127.0.0.1:51234" */
 } kvd_conn_args_t;
 
+/* Start kvd's tree on rt (scheduler thread, before tr_runtime_run): the
+ * root supervisor "kvd" with shards, clients and the listener, from the
+ * settings in largs (copied). Returns tr_sup_start's result: 0, or
+ * TR_EINIT when a child could not start (the log says why: a port in use,
+ * say), TR_EEXIST when kvd already runs on rt, ... */
+int kvd_start(tr_runtime_t *rt, const kvd_listener_args_t *largs);
+
 /* Registered names. */
 #define KVD_ROOT "kvd"
 #define KVD_SHARDS_SUP "kvd/shards"
