@@ -3,12 +3,13 @@
 # build, an AddressSanitizer+UndefinedBehaviorSanitizer build, and a
 # ThreadSanitizer build (the suites with foreign threads are the point of it),
 # then a short libFuzzer run of the debug protocol (clang).
-DEB_DEPS := cmake make gcc pkg-config libev-dev libcmocka-dev uthash-dev libunwind-dev libinih-dev libjansson-dev clang libclang-rt-dev
+DEB_DEPS := cmake make gcc pkg-config libev-dev libcmocka-dev uthash-dev libunwind-dev libinih-dev libjansson-dev clang libclang-rt-dev \
+            redis-tools
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan build-tsan build-fuzz test test-release test-asan test-tsan test-fuzz run bench clean install
+.PHONY: all deps build build-asan build-tsan build-fuzz test test-release test-asan test-tsan test-fuzz run demo bench bench-kvd clean install
 
 all: build
 
@@ -62,11 +63,24 @@ test-fuzz: build-fuzz
 
 test: test-release test-asan test-tsan test-fuzz
 
+# The main job: kvd, the flagship Redis-protocol server, in the foreground
+# on examples/kvd/kvd.ini (port 6380). It prints how to talk to it.
 run: build
-	$(BUILD)/release/examples/pingpong
+	exec $(BUILD)/release/examples/kvd/kvd -c examples/kvd/kvd.ini
+
+# A scripted tour of kvd on real clients (redis-cli, redis-benchmark,
+# troupectl, SIGHUP, a shard panic, SIGTERM); exits 0 when every step worked.
+demo: build
+	bash examples/kvd/demo.sh $(BUILD)/release/examples/kvd/kvd \
+	  $(BUILD)/release/tools/troupectl/troupectl examples/kvd/kvd.ini
 
 bench: build
 	bench/run.sh $(BUILD)/release
+
+# kvd against Debian's redis-server, same redis-benchmark profiles, one run
+# (installs redis-server when missing).
+bench-kvd: build
+	bench/kvd_vs_redis.sh $(BUILD)/release/examples/kvd/kvd
 
 install: build
 	cmake --install $(BUILD)/release

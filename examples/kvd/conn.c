@@ -182,10 +182,13 @@ static int read_input(tr_ctx_t *ctx, conn_t *c) {
     while (got < READ_PER_EVENT) {
         if (kvd_buf_reserve(&c->in, READ_CHUNK) != 0)
             break; /* out of memory: serve what we have, read later */
-        ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
+        size_t room = c->in.cap - c->in.len;
+        ssize_t n = read(c->fd, c->in.p + c->in.len, room);
         if (n > 0) {
             c->in.len += (size_t)n;
             got += (size_t)n;
+            if ((size_t)n < room)
+                break; /* drained: a read that would say EAGAIN costs a syscall */
             continue;
         }
         if (n < 0 && errno == EINTR)
