@@ -195,9 +195,11 @@ static int read_input(tr_ctx_t *ctx, conn_t *c) {
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        /* 0: the client closed (as Redis, we close too, even with replies
-         * pending: nobody is left to read them); < 0: a socket error */
-        c->dead = 1;
+        if (n == 0) { /* the client is done sending: answer what it sent, then close */
+            c->eof = 1;
+            break;
+        }
+        c->dead = 1; /* a socket error: nobody is left to answer */
         tr_stop_self(ctx);
         return -1;
     }
@@ -270,7 +272,7 @@ static void rewatch(tr_ctx_t *ctx, conn_t *c) {
         return;
     int busy = c->pending || c->out_off < c->out.len;
     int want = 0;
-    if (!c->closing && !(busy && c->in.len - c->in_off >= QUERY_PAUSE))
+    if (!c->closing && !c->eof && !(busy && c->in.len - c->in_off >= QUERY_PAUSE))
         want |= TR_FD_READ;
     if (c->out_off < c->out.len)
         want |= TR_FD_WRITE;
@@ -301,8 +303,14 @@ void kvd_conn_pump(tr_ctx_t *ctx, conn_t *c) {
             tr_stop_self(ctx);
             return;
         }
-        if (dispatch(ctx, c) == 0)
+        if (dispatch(ctx, c) == 0) {
+            if (c->eof) { /* no more input will come: done */
+                c->dead = 1;
+                tr_stop_self(ctx);
+                return;
+            }
             break; /* no complete request: wait for input */
+        }
     }
     rewatch(ctx, c);
 }
@@ -328,6 +336,8 @@ static const tr_handler_t conn_handlers[] = {
  * runtime's mailbox_capacity. */
 static void apply_config(tr_ctx_t *ctx, conn_t *c, const tr_config_section_t *own) {
     kvd_settings_t s;
+    if (!own->config) /* no config: the listener's settings stand */
+        return;
     if (kvd_settings_read(own->config, &s, NULL) != 0)
         return; /* validated by the listener before any commit */
     c->settings.max_clients = s.max_clients;

@@ -47,6 +47,8 @@ typedef struct conn_s {
     size_t out_off;
     int events;              /* TR_FD_* being watched (0: none) */
     int closing;             /* close once out is written (QUIT, bad RESP) */
+    int eof;                 /* the client shut down its side: close once its
+                                last requests are answered */
     int dead;                /* stopping: do nothing more */
 
     uint64_t commands, bytes_in, bytes_out, errors;

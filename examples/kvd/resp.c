@@ -101,7 +101,7 @@ int kvd_req_next(kvd_req_t *r, const char **p, size_t *len) {
 }
 
 uint32_t kvd_shard_of(const char *key, size_t len, uint32_t shards) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a, 64 bits */
+    uint64_t h = 14695981039346656037ull; /* FNV-1a, 64 bits */
     for (size_t i = 0; i < len; i++) {
         h ^= (unsigned char)key[i];
         h *= 1099511628211ull;

@@ -529,9 +529,9 @@ static const tr_handler_t shard_handlers[] = {
  * runtime's mailbox_capacity (which the runtime applies itself). */
 static void apply_mailbox(tr_ctx_t *ctx, const tr_config_section_t *own) {
     kvd_settings_t s;
-    if (tr_config_has(own, "mailbox_capacity") ||
+    if (!own->config || tr_config_has(own, "mailbox_capacity") ||
         kvd_settings_read(own->config, &s, NULL) != 0)
-        return;
+        return; /* no config: the child spec's capacity stands */
     tr_set_mailbox_capacity(tr_ctx_runtime(ctx), tr_self(ctx), s.shard_mailbox);
 }
 

@@ -12,7 +12,7 @@ int kvd_start(tr_runtime_t *rt, const kvd_listener_args_t *largs) {
      * (reverse order) first stops accepting, then closes the connections,
      * and stops the shards last, once nobody can call them. */
     tr_child_spec_t shard_specs[KVD_SHARDS_MAX];
-    char shard_names[KVD_SHARDS_MAX][16];
+    char shard_names[KVD_SHARDS_MAX][24];
     kvd_shard_args_t shard_args[KVD_SHARDS_MAX];
     for (uint32_t i = 0; i < s->shards; i++) {
         snprintf(shard_names[i], sizeof shard_names[i], "shard-%u", i);
