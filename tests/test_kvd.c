@@ -1608,12 +1608,12 @@ static void test_server_debug_panic(void **state) {
     const char *r = cmd(&k, "DEBUG", "PANIC", "1");
     expect_drop(r);
     assert_non_null(strstr(r, "panicked"));
-    assert_non_null(strstr(r, "DEBUG PANIC: shard-1 asked to crash (1 keys lost)"));
+    assert_non_null(strstr(r, "DEBUG PANIC: shard-1 asked to crash, losing its 1 key(s)"));
     assert_ptr_equal(strchr(r, '\n') + 1, r + strlen(r)); /* one line */
     assert_int_equal(g_panics, 1);
     assert_string_equal(g_panic_path, "kvd/shards/shard-1");
     assert_string_equal(g_panic_msg, "KVD_PANIC");
-    assert_string_equal(g_panic_reason, "DEBUG PANIC: shard-1 asked to crash (1 keys lost)");
+    assert_string_equal(g_panic_reason, "DEBUG PANIC: shard-1 asked to crash, losing its 1 key(s)");
     assert_int_equal(g_panic_incarnation, 1);
     tt_drain(k.rt);
     uint32_t restarts[4];

@@ -487,7 +487,7 @@ static void on_info(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
 static void on_panic(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     shard_t *self = state;
     (void)msg;
-    tr_panic(ctx, "DEBUG PANIC: shard-%u asked to crash (%" PRIu64 " keys lost)", self->index,
+    tr_panic(ctx, "DEBUG PANIC: shard-%u asked to crash, losing its %" PRIu64 " key(s)", self->index,
              (uint64_t)HASH_COUNT(self->table));
 }
 
