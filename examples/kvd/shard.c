@@ -29,15 +29,28 @@
 #define TICK_MS 100
 #define EXPIRE_PER_TICK 10000 /* the rest waits for the next tick */
 
+/* An entry is one allocation: the struct, the key, and room for a small
+ * value (up to INLINE_MAX bytes, rounded up to 8), so reading a small value
+ * touches the entry's own cache lines; a value that outgrows the room goes
+ * to its own allocation. */
+#define INLINE_MAX 64
+
 typedef struct entry_s {
     UT_hash_handle hh;
     uint64_t expire_at; /* runtime ms; 0: no TTL */
     size_t hidx;        /* position in the heap + 1; 0: not in it */
     size_t vlen, vcap;
-    char *val;
+    char *val;          /* inside the entry, or its own allocation */
     uint32_t klen;
-    char key[];
+    char key[];         /* then the inline value room */
 } entry_t;
+
+static int val_inline(const entry_t *e) { return e->val == e->key + e->klen; }
+
+static void val_free(entry_t *e) {
+    if (!val_inline(e))
+        free(e->val);
+}
 
 typedef struct shard_s {
     uint32_t index;
@@ -132,7 +145,7 @@ static void entry_delete(shard_t *self, entry_t *e) {
     HASH_DEL(self->table, e);
     heap_remove(self, e);
     self->bytes -= e->klen + e->vlen;
-    free(e->val);
+    val_free(e);
     free(e);
 }
 
@@ -152,25 +165,28 @@ static entry_t *lookup(tr_ctx_t *ctx, shard_t *self, const char *key, size_t kle
 }
 
 /* Set key's value, creating the entry. Returns it, or NULL when out of
- * memory (nothing changed). A value buffer large enough is reused. */
+ * memory (nothing changed). */
 static entry_t *store(shard_t *self, entry_t *e, const char *key, size_t klen, const char *val,
                       size_t vlen) {
-    int fresh = !e || vlen > e->vcap; /* the old buffer cannot hold it */
-    char *nv = NULL;
-    if (fresh && vlen && !(nv = malloc(vlen)))
-        return NULL;
+    char *nv = NULL; /* a new value allocation, when the room is too small */
     if (!e) {
-        if (klen > UINT32_MAX || !(e = calloc(1, sizeof *e + klen))) {
+        size_t room = vlen <= INLINE_MAX ? (vlen + 8) & ~(size_t)7 : 0;
+        if (klen > UINT32_MAX || (!room && !(nv = malloc(vlen))))
+            return NULL;
+        if (!(e = calloc(1, sizeof *e + klen + room))) {
             free(nv);
             return NULL;
         }
         memcpy(e->key, key, klen);
         e->klen = (uint32_t)klen;
+        e->val = room ? e->key + klen : nv;
+        e->vcap = room ? room : vlen;
         HASH_ADD_KEYPTR(hh, self->table, e->key, klen, e);
         self->bytes += klen;
-    }
-    if (fresh) {
-        free(e->val);
+    } else if (vlen > e->vcap) {
+        if (!(nv = malloc(vlen)))
+            return NULL;
+        val_free(e);
         e->val = nv;
         e->vcap = vlen;
     }
@@ -185,7 +201,7 @@ static void flush_all(shard_t *self) {
     entry_t *e, *tmp;
     HASH_ITER(hh, self->table, e, tmp) {
         HASH_DEL(self->table, e);
-        free(e->val);
+        val_free(e);
         free(e);
     }
     self->nheap = 0;
