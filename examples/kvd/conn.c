@@ -340,12 +340,7 @@ static void apply_config(tr_ctx_t *ctx, conn_t *c, const tr_config_section_t *ow
         return;
     if (kvd_settings_read(own->config, &s, NULL) != 0)
         return; /* validated by the listener before any commit */
-    c->settings.max_clients = s.max_clients;
-    c->settings.client_mailbox = s.client_mailbox;
-    c->settings.shard_mailbox = s.shard_mailbox;
-    c->settings.request_timeout_ms = s.request_timeout_ms;
-    c->settings.max_bulk = s.max_bulk;
-    c->settings.debug_commands = s.debug_commands;
+    kvd_settings_take_live(&c->settings, &s);
     if (!tr_config_has(own, "mailbox_capacity"))
         tr_set_mailbox_capacity(tr_ctx_runtime(ctx), tr_self(ctx), s.client_mailbox);
 }

@@ -44,6 +44,10 @@ typedef struct kvd_settings_s {
  * Returns 0 or TR_ECONFIG with *err filled (file:line, key, reason). */
 int kvd_settings_read(const tr_config_t *cfg, kvd_settings_t *out, tr_config_error_t *err);
 
+/* Copy the keys that apply live (all but bind, port and shards) from next
+ * into *r. */
+void kvd_settings_take_live(kvd_settings_t *r, const kvd_settings_t *next);
+
 /* Which settings differ and need a restart: writes "port, shards" (or "")
  * into buf. */
 void kvd_settings_restart_keys(const kvd_settings_t *running, const kvd_settings_t *next,

@@ -164,9 +164,12 @@ static int listener_init(tr_ctx_t *ctx, void *state, const void *args) {
     const kvd_listener_args_t *a = args;
     self->running = a->settings;
     self->applied = a->settings;
+    /* A restarted listener starts from the current config, not from the
+     * settings kvd started with (a reload may have come between). */
     tr_config_section_t sec;
-    if (tr_ctx_config(ctx, &sec) == 0 && sec.config)
-        kvd_settings_read(sec.config, &self->applied, NULL);
+    if (tr_ctx_config(ctx, &sec) == 0 && sec.config &&
+        kvd_settings_read(sec.config, &self->applied, NULL) == 0)
+        kvd_settings_take_live(&self->running, &self->applied);
     if (open_socket(ctx, self) != 0)
         return 1;
     if (tr_watch_fd(ctx, self->fd, TR_FD_READ, MSG_ACCEPT) != 0)
@@ -215,12 +218,7 @@ static void listener_on_config(tr_ctx_t *ctx, void *state, const tr_config_secti
                "kvd: changed %s: needs a restart; still serving %s:%u with %u shards", keys,
                r->bind, r->port, r->shards);
     self->applied = next;
-    r->max_clients = next.max_clients;
-    r->client_mailbox = next.client_mailbox;
-    r->shard_mailbox = next.shard_mailbox;
-    r->request_timeout_ms = next.request_timeout_ms;
-    r->max_bulk = next.max_bulk;
-    r->debug_commands = next.debug_commands;
+    kvd_settings_take_live(r, &next);
 }
 
 static void listener_inspect(const void *state, tr_inspect_t *w) {

@@ -56,3 +56,12 @@ void kvd_settings_restart_keys(const kvd_settings_t *running, const kvd_settings
     KVD_CHANGED(running->shards != next->shards, "shards")
 #undef KVD_CHANGED
 }
+
+void kvd_settings_take_live(kvd_settings_t *r, const kvd_settings_t *next) {
+    r->max_clients = next->max_clients;
+    r->client_mailbox = next->client_mailbox;
+    r->shard_mailbox = next->shard_mailbox;
+    r->request_timeout_ms = next->request_timeout_ms;
+    r->max_bulk = next->max_bulk;
+    r->debug_commands = next->debug_commands;
+}
