@@ -215,14 +215,29 @@ static void reply_out(tr_ctx_t *ctx, shard_t *self, const tr_msg_t *msg) {
 }
 
 /* Open a request; a malformed one (not from our connections) is refused. */
-static int open_req(tr_ctx_t *ctx, shard_t *self, const tr_msg_t *msg, kvd_req_t *r,
-                    uint32_t min_args) {
+static void begin(shard_t *self) {
     self->commands++;
     self->out.len = 0;
+}
+
+static int open_req(tr_ctx_t *ctx, shard_t *self, const tr_msg_t *msg, kvd_req_t *r,
+                    uint32_t min_args) {
+    begin(self);
     if (kvd_req_open(r, msg->data, msg->len) != 0 || r->hdr.argc < min_args) {
         tr_reply_error(ctx, msg, 1, "ERR malformed shard request");
         return -1;
     }
+    return 0;
+}
+
+/* Open a request whose first argument is a key, and look the key up: *e is
+ * its live entry or NULL. Returns 0, or -1 when the request was refused. */
+static int open_key(tr_ctx_t *ctx, shard_t *self, const tr_msg_t *msg, kvd_req_t *r,
+                    const char **k, size_t *kl, entry_t **e) {
+    if (open_req(ctx, self, msg, r, 1) != 0)
+        return -1;
+    kvd_req_next(r, k, kl);
+    *e = lookup(ctx, self, *k, *kl);
     return 0;
 }
 
@@ -237,10 +252,9 @@ static void on_get(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     kvd_req_t r;
     const char *k;
     size_t kl;
-    if (open_req(ctx, self, msg, &r, 1) != 0)
+    entry_t *e;
+    if (open_key(ctx, self, msg, &r, &k, &kl, &e) != 0)
         return;
-    kvd_req_next(&r, &k, &kl);
-    entry_t *e = lookup(ctx, self, k, kl);
     KVD_STAT_ADD(keyspace_hits, e != NULL);
     KVD_STAT_ADD(keyspace_misses, e == NULL);
     int rc = e ? resp_bulk(&self->out, e->val, e->vlen) : resp_null(&self->out);
@@ -280,10 +294,9 @@ static void on_incrby(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     kvd_req_t r;
     const char *k;
     size_t kl;
-    if (open_req(ctx, self, msg, &r, 1) != 0)
+    entry_t *e;
+    if (open_key(ctx, self, msg, &r, &k, &kl, &e) != 0)
         return;
-    kvd_req_next(&r, &k, &kl);
-    entry_t *e = lookup(ctx, self, k, kl);
     int64_t v = 0, d = r.hdr.num;
     if (e && resp_parse_int(e->val, e->vlen, &v) != 0)
         return (void)tr_reply_error(ctx, msg, 1, "ERR value is not an integer or out of range");
@@ -371,10 +384,9 @@ static void on_expire(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     kvd_req_t r;
     const char *k;
     size_t kl;
-    if (open_req(ctx, self, msg, &r, 1) != 0)
+    entry_t *e;
+    if (open_key(ctx, self, msg, &r, &k, &kl, &e) != 0)
         return;
-    kvd_req_next(&r, &k, &kl);
-    entry_t *e = lookup(ctx, self, k, kl);
     if (e && r.hdr.num <= 0) {
         entry_delete(self, e); /* a deadline in the past deletes, as Redis */
     } else if (e && set_expire(self, e, now_ms(ctx) + (uint64_t)r.hdr.num) != 0) {
@@ -389,10 +401,9 @@ static void on_persist(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     kvd_req_t r;
     const char *k;
     size_t kl;
-    if (open_req(ctx, self, msg, &r, 1) != 0)
+    entry_t *e;
+    if (open_key(ctx, self, msg, &r, &k, &kl, &e) != 0)
         return;
-    kvd_req_next(&r, &k, &kl);
-    entry_t *e = lookup(ctx, self, k, kl);
     int had = e && e->expire_at;
     if (had)
         set_expire(self, e, 0);
@@ -405,10 +416,9 @@ static void on_ttl(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     kvd_req_t r;
     const char *k;
     size_t kl;
-    if (open_req(ctx, self, msg, &r, 1) != 0)
+    entry_t *e;
+    if (open_key(ctx, self, msg, &r, &k, &kl, &e) != 0)
         return;
-    kvd_req_next(&r, &k, &kl);
-    entry_t *e = lookup(ctx, self, k, kl);
     int64_t v = -2; /* no such key */
     if (e && !e->expire_at) {
         v = -1; /* no TTL */
@@ -422,17 +432,15 @@ static void on_ttl(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
 
 static void on_dbsize(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     shard_t *self = state;
-    self->commands++;
-    self->out.len = 0;
+    begin(self);
     resp_int(&self->out, (int64_t)HASH_COUNT(self->table));
     reply_out(ctx, self, msg);
 }
 
 static void on_flush(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     shard_t *self = state;
-    self->commands++;
+    begin(self);
     flush_all(self);
-    self->out.len = 0;
     resp_simple(&self->out, "OK");
     reply_out(ctx, self, msg);
 }
