@@ -402,6 +402,14 @@ enum { TR__RUN_NONE = 0, TR__RUN_MSG, TR__RUN_CONT, TR__RUN_SYS };
 
 #define TR__BT_MAX 32
 #define TR__SCENE_EVENTS 32
+#define TR__BT_CACHE 128 /* symbolized frames kept per scheduler (a power of two) */
+
+/* One symbolized frame, by instruction pointer (see bt_walk in panic.c). */
+typedef struct tr__bt_sym_s {
+    uintptr_t ip; /* 0: empty */
+    char text[160];
+} tr__bt_sym_t;
+
 typedef struct tr__panic_s {
     tr_panic_kind_t kind;
     int signo;
@@ -413,6 +421,12 @@ typedef struct tr__panic_s {
     const char *frames[TR__BT_MAX];
     size_t nframes;
     char frame_buf[TR__BT_MAX][160];
+    /* unw_get_proc_name reads /proc/self/maps on every call (libunwind's
+     * get_elf_image): about 0.7 ms per backtrace, most of a restart. A
+     * crash loop panics at the same places, so names are cached by ip,
+     * direct-mapped (a collision replaces the older entry). Fixed size, so
+     * the fault path still allocates nothing. */
+    tr__bt_sym_t sym_cache[TR__BT_CACHE];
     tr_event_t events[TR__SCENE_EVENTS];
     size_t nevents;
     char path[256];

@@ -10,7 +10,8 @@
  *
  * The backtrace is taken at the panic site with libunwind (from the signal
  * context for faults) and symbolized right away with unw_get_proc_name and
- * dladdr: function+offset (binary). Scenes are built into the scheduler's
+ * dladdr: function+offset (binary), through a per-scheduler cache by
+ * instruction pointer, since a name costs a read of /proc/self/maps. Scenes are built into the scheduler's
  * tr__panic_t, so reporting allocates nothing, which matters in the signal
  * handler of TR_FAULT_REPORT. */
 #define UNW_LOCAL_ONLY
@@ -42,15 +43,22 @@ static void bt_walk(tr__panic_t *p, unw_cursor_t *cur) {
     do {
         unw_word_t ip = 0, off = 0;
         if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0) break;
-        char name[112];
-        Dl_info di;
-        const char *mod = module_of((uintptr_t)ip, &di);
         char *buf = p->frame_buf[p->nframes];
-        int r = unw_get_proc_name(cur, name, sizeof(name), &off);
-        if (r == 0 || r == -UNW_ENOMEM)
-            snprintf(buf, sizeof(p->frame_buf[0]), "%s+0x%lx (%s)", name, (unsigned long)off, mod);
-        else
-            snprintf(buf, sizeof(p->frame_buf[0]), "0x%lx (%s)", (unsigned long)ip, mod);
+        size_t len = sizeof(p->frame_buf[0]);
+        tr__bt_sym_t *sym = &p->sym_cache[((uintptr_t)ip >> 2) & (TR__BT_CACHE - 1)];
+        if (sym->ip != (uintptr_t)ip) {
+            char name[112];
+            Dl_info di;
+            const char *mod = module_of((uintptr_t)ip, &di);
+            int r = unw_get_proc_name(cur, name, sizeof(name), &off);
+            if (r == 0 || r == -UNW_ENOMEM)
+                snprintf(sym->text, sizeof(sym->text), "%s+0x%lx (%s)", name,
+                         (unsigned long)off, mod);
+            else
+                snprintf(sym->text, sizeof(sym->text), "0x%lx (%s)", (unsigned long)ip, mod);
+            sym->ip = (uintptr_t)ip;
+        }
+        memcpy(buf, sym->text, len < sizeof(sym->text) ? len : sizeof(sym->text));
         p->frames[p->nframes++] = buf;
     } while (p->nframes < TR__BT_MAX && unw_step(cur) > 0);
 }
