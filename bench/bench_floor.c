@@ -7,10 +7,17 @@
  * least a same-thread actor send can cost (no run queue, no liveness or
  * size checks, no counters, no event loop), so troupe's bench_pingpong is
  * reported as a fraction of it. 100,000,000 messages (argv[1] overrides).
- * Output: "floor: <msg/s> msg/s" and "floor_latency: <ns> ns/msg". */
+ * Then the cross-thread floor: a bounded single-producer single-consumer
+ * ring (C11 acquire/release, each side caching the other's index) between
+ * two threads, 20,000,000 8-byte messages (a tenth of argv[1] when given):
+ * the least a message from another thread can cost, for fanin.
+ * Output: "floor: <msg/s> msg/s", "floor_latency: <ns> ns/msg" and
+ * "floor_spsc: <msg/s> msg/s". */
 #include "bench.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 enum { INLINE_MAX = 24, RING_CAP = 1024, BATCH = 64, MSG_BASE = 64, MSG_BALL = MSG_BASE };
@@ -82,6 +89,42 @@ static void run_turn(actor_t *a) {
     }
 }
 
+/* ---- cross-thread: a bounded SPSC ring ---- */
+
+enum { SPSC_CAP = 1024 };
+
+typedef struct spsc_s {
+    _Alignas(64) _Atomic uint64_t head; /* consumer's position */
+    _Alignas(64) _Atomic uint64_t tail; /* producer's position */
+    _Alignas(64) uint64_t slots[SPSC_CAP];
+} spsc_t;
+
+static spsc_t spsc;
+static uint64_t spsc_n;
+
+static void *spsc_produce(void *arg) {
+    (void)arg;
+    uint64_t tail = 0, head_seen = 0;
+    for (uint64_t v = 1; v <= spsc_n; v++) {
+        while (tail - head_seen == SPSC_CAP) /* full: look again */
+            head_seen = atomic_load_explicit(&spsc.head, memory_order_acquire);
+        spsc.slots[tail & (SPSC_CAP - 1)] = v;
+        atomic_store_explicit(&spsc.tail, ++tail, memory_order_release);
+    }
+    return NULL;
+}
+
+static uint64_t spsc_consume(void) {
+    uint64_t head = 0, tail_seen = 0, sum = 0;
+    while (head < spsc_n) {
+        while (head == tail_seen) /* empty: look again */
+            tail_seen = atomic_load_explicit(&spsc.tail, memory_order_acquire);
+        sum += spsc.slots[head & (SPSC_CAP - 1)];
+        atomic_store_explicit(&spsc.head, ++head, memory_order_release);
+    }
+    return sum;
+}
+
 int main(int argc, char **argv) {
     uint64_t n = bench_arg_count(argc, argv, 100000000);
     table[0] = on_ball;
@@ -110,5 +153,25 @@ int main(int argc, char **argv) {
     printf("  messages %" PRIu64 " in %.3f s (ring %d slots, %d-byte inline payload, "
            "batch %d, function-pointer dispatch)\n",
            handled, secs, RING_CAP, INLINE_MAX, BATCH);
-    return handled == n ? 0 : 1;
+    if (handled != n)
+        return 1;
+
+    spsc_n = argc > 1 ? (n / 10 ? n / 10 : 1) : 20000000;
+    pthread_t producer;
+    t0 = bench_now_ns();
+    if (pthread_create(&producer, NULL, spsc_produce, NULL) != 0)
+        return 1;
+    uint64_t sum = spsc_consume();
+    t1 = bench_now_ns();
+    pthread_join(producer, NULL);
+    if (sum != spsc_n * (spsc_n + 1) / 2) {
+        fprintf(stderr, "floor: spsc sum %" PRIu64 " is wrong\n", sum);
+        return 1;
+    }
+    secs = (double)(t1 - t0) / 1e9;
+    printf("floor_spsc: %.0f msg/s\n", (double)spsc_n / secs);
+    printf("  %" PRIu64 " messages between two threads in %.3f s (SPSC ring %d slots, "
+           "acquire/release, spinning)\n",
+           spsc_n, secs, SPSC_CAP);
+    return 0;
 }
