@@ -1,17 +1,37 @@
 #!/usr/bin/env bash
-# bench/run.sh: run every benchmark three times and print, per figure, the
-# median and the min-max, with the machine's CPU count and model.
+# bench/run.sh: troupe's benchmarks and the same workloads in Erlang/OTP,
+# CAF and Tokio, side by side, in one run on this machine.
 #   bench/run.sh [BUILD_DIR]      default: build/release in the repository
 #                                 (what `make bench` builds and passes)
-# Environment: RUNS (default 3), BENCHES (default: all, space-separated).
-# Each benchmark prints machine-parsable lines "name: value unit" (no leading
-# space); indented lines are details, shown for the last run with -v.
+# For each figure it prints the median and the min-max of RUNS runs, for
+# troupe (one scheduler), the C floor, and each peer single-threaded and
+# with 2 threads, and how many times better troupe is than each ("troupe
+# x": rate ratio, or cost ratio for ns and bytes; above 1 troupe wins).
+#
+# Peers live in bench/peers/<peer>/ (build.sh OUT_DIR, run.sh OUT_DIR
+# WORKLOAD THREADS); each installs its Debian packages when missing
+# (erlang-base, libcaf-dev, librust-tokio-dev and friends) and builds into
+# BUILD_DIR/peers/<peer>. A peer that cannot be installed or built is
+# skipped with its reason.
+#
+# Environment:
+#   RUNS      runs per figure (default 3)
+#   BENCHES   troupe programs (default: all below)
+#   PEERS     peers to compare (default "erlang caf tokio"; "" for none)
+#   THREADS   peer thread counts (default "1 2")
+#   VERBOSE   1: also print the detail lines of each program's last run
+# Every program prints machine-parsable lines "name: value unit" (no
+# leading space); indented lines are details.
 set -euo pipefail
 
-BUILD_DIR=${1:-"$(cd "$(dirname "$0")/.." && pwd)/build/release"}
+root=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${1:-"$root/build/release"}
 RUNS=${RUNS:-3}
-BENCHES=${BENCHES:-"bench_floor bench_pingpong bench_ask_seq bench_ask_pipelined bench_spawn"}
+BENCHES=${BENCHES:-"bench_floor bench_pingpong bench_ring bench_ask_seq bench_ask_pipelined bench_spawn bench_fanin bench_restart"}
+PEERS=${PEERS-"erlang caf tokio"}
+THREADS=${THREADS:-"1 2"}
 VERBOSE=${VERBOSE:-0}
+WORKLOADS="pingpong ring ask_seq ask_pipelined spawn fanin restart"
 
 bindir="$BUILD_DIR/bench"
 if [ ! -d "$bindir" ]; then
@@ -19,18 +39,22 @@ if [ ! -d "$bindir" ]; then
     exit 1
 fi
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+started=$(date +%s)
+
 cpu_model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 [ -n "$cpu_model" ] || cpu_model=$(uname -m)
 echo "troupe benchmarks: $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr)"
 echo "cpus: $(nproc), model: $cpu_model"
-echo "build: $BUILD_DIR, $RUNS runs each, median [min-max]"
-echo
+echo "troupe $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'), $(cc --version | head -1)"
+echo "build: $BUILD_DIR, $RUNS runs each, median [min - max]"
 
-# median and range of the numbers on stdin (one per line)
+# median and range of the numbers on stdin (one per line): "med lo hi"
 stats() {
     sort -g | awk '{ v[NR] = $1 }
         END {
-            if (NR == 0) { print "n/a"; exit }
+            if (NR == 0) { print ""; exit }
             m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
             printf "%s %s %s\n", m, v[1], v[NR]
         }'
@@ -44,43 +68,140 @@ fmt() { # pretty number: integers with thousands separators, else 2 decimals
         else printf "%.2f\n", x }'
 }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-declare -A median
+# results: one line per sample, "system figure value unit"
+results="$tmp/results"
+: > "$results"
 
+# collect SYSTEM FILE: append the figures of one run's output
+collect() {
+    grep -E '^[a-z_]+: [0-9.eE+-]+ [^ ]+$' "$2" | sed "s/^/$1 /; s/: / /" >> "$results" || true
+}
+
+# ---- troupe ------------------------------------------------------------
 status=0
 for b in $BENCHES; do
     exe="$bindir/$b"
     if [ ! -x "$exe" ]; then
-        echo "$b: missing ($exe)"
+        echo "$b: missing ($exe)" >&2
         status=1
         continue
     fi
-    : > "$tmp/$b.all"
+    sys=troupe
+    [ "$b" = bench_floor ] && sys=floor
     for i in $(seq 1 "$RUNS"); do
-        if ! "$exe" > "$tmp/$b.out" 2> "$tmp/$b.err"; then
-            echo "$b: run $i failed:"
-            sed 's/^/    /' "$tmp/$b.err" "$tmp/$b.out"
+        if ! "$exe" > "$tmp/out" 2> "$tmp/err"; then
+            echo "$b: run $i failed:" >&2
+            sed 's/^/    /' "$tmp/err" "$tmp/out" >&2
             status=1
             continue 2
         fi
-        grep -E '^[a-z_]+: [0-9.eE+-]+ [^ ]+$' "$tmp/$b.out" >> "$tmp/$b.all" || true
-    done
-    for name in $(awk -F: '{print $1}' "$tmp/$b.all" | awk '!seen[$0]++'); do
-        unit=$(awk -v n="$name" -F'[: ]+' '$1 == n {print $3; exit}' "$tmp/$b.all")
-        read -r med lo hi < <(awk -v n="$name" -F'[: ]+' '$1 == n {print $2}' "$tmp/$b.all" | stats)
-        median[$name]=$med
-        printf "%-18s %16s %-12s [%s - %s]\n" "$name" "$(fmt "$med")" "$unit" "$(fmt "$lo")" "$(fmt "$hi")"
+        collect "$sys" "$tmp/out"
     done
     if [ "$VERBOSE" = 1 ]; then
-        grep -E '^ ' "$tmp/$b.out" || true
+        grep -E '^ ' "$tmp/out" || true
     fi
 done
 
-# troupe as a fraction of the C floor (msg/s against msg/s)
-if [ -n "${median[floor]:-}" ] && [ -n "${median[pingpong]:-}" ]; then
+# ---- peers -------------------------------------------------------------
+declare -A peer_version
+ran_peers=""
+for peer in $PEERS; do
+    dir="$root/bench/peers/$peer"
+    out="$BUILD_DIR/peers/$peer"
+    if [ ! -x "$dir/build.sh" ]; then
+        echo "SKIP $peer: no $dir/build.sh" >&2
+        continue
+    fi
+    set +e
+    bash "$dir/build.sh" "$out" > "$tmp/build" 2>&1
+    rc=$?
+    set -e
+    if [ $rc -ne 0 ]; then
+        if [ $rc -eq 3 ]; then
+            grep -m1 '^SKIP' "$tmp/build" >&2 || echo "SKIP $peer: its build.sh said so" >&2
+        else
+            echo "SKIP $peer: build failed (exit $rc):" >&2
+            tail -5 "$tmp/build" | sed 's/^/    /' >&2
+        fi
+        continue
+    fi
+    peer_version[$peer]=$(bash "$dir/run.sh" "$out" version 2>/dev/null | head -1)
+    ran_peers="$ran_peers $peer"
+    for t in $THREADS; do
+        for w in $WORKLOADS; do
+            for i in $(seq 1 "$RUNS"); do
+                if ! timeout 120 bash "$dir/run.sh" "$out" "$w" "$t" > "$tmp/out" 2> "$tmp/err"; then
+                    echo "$peer $w (threads $t): run $i failed:" >&2
+                    sed 's/^/    /' "$tmp/err" "$tmp/out" | tail -5 >&2
+                    continue 2
+                fi
+                collect "$peer/$t" "$tmp/out"
+            done
+            if [ "$VERBOSE" = 1 ]; then
+                grep -E '^ ' "$tmp/out" | sed "s/^/  [$peer $t] /" || true
+            fi
+        done
+    done
+done
+
+for peer in $ran_peers; do
+    echo "$peer: ${peer_version[$peer]}"
+done
+echo
+
+# ---- the table ---------------------------------------------------------
+label() { # SYSTEM -> column label
+    case $1 in
+    troupe) echo "troupe (1 scheduler)" ;;
+    floor) echo "C floor" ;;
+    erlang/*) echo "Erlang/OTP +S ${1#*/}" ;;
+    caf/*) echo "CAF, ${1#*/} thread(s)" ;;
+    tokio/1) echo "Tokio current_thread" ;;
+    tokio/*) echo "Tokio multi_thread(${1#*/})" ;;
+    *) echo "$1" ;;
+    esac
+}
+
+figure_of() { # SYSTEM FIGURE -> "med lo hi" or ""
+    awk -v s="$1" -v f="$2" '$1 == s && $2 == f {print $3}' "$results" | stats
+}
+
+systems="troupe"
+for peer in $ran_peers; do
+    for t in $THREADS; do systems="$systems $peer/$t"; done
+done
+
+figures="pingpong ring ask_seq ask_seq_latency ask_pipelined spawn spawn_mem fanin restart"
+for f in $figures; do
+    unit=$(awk -v f="$f" '$2 == f {print $4; exit}' "$results")
+    [ -n "$unit" ] || continue
+    lower_better=0
+    case $unit in ns | ns/* | bytes/*) lower_better=1 ;; esac
+    read -r tm _ _ <<< "$(figure_of troupe "$f")" || true
+    echo "$f ($unit)"
+    for s in $systems; do
+        read -r m lo hi <<< "$(figure_of "$s" "$f")" || true
+        [ -n "${m:-}" ] || continue
+        extra=""
+        if [ "$s" != troupe ] && [ -n "${tm:-}" ]; then
+            extra=$(awk -v t="$tm" -v p="$m" -v lb="$lower_better" \
+                'BEGIN { r = lb ? p / t : t / p; printf "troupe x %.2f", r }')
+        fi
+        printf "  %-26s %16s  [%s - %s]  %s\n" "$(label "$s")" "$(fmt "$m")" "$(fmt "$lo")" "$(fmt "$hi")" "$extra"
+    done
+    ff=""
+    case $f in
+    pingpong | ring) ff=floor; fl_label="C floor (same thread)" ;;
+    fanin) ff=floor_spsc; fl_label="C floor (SPSC, 2 threads)" ;;
+    esac
+    if [ -n "$ff" ]; then
+        read -r fl flo fhi <<< "$(figure_of floor "$ff")" || true
+        if [ -n "${fl:-}" ] && [ -n "${tm:-}" ]; then
+            frac=$(awk -v t="$tm" -v fl="$fl" 'BEGIN { printf "troupe at %.1f%% of it", 100 * t / fl }')
+            printf "  %-26s %16s  [%s - %s]  %s\n" "$fl_label" "$(fmt "$fl")" "$(fmt "$flo")" "$(fmt "$fhi")" "$frac"
+        fi
+    fi
     echo
-    awk -v p="${median[pingpong]}" -v f="${median[floor]}" \
-        'BEGIN { printf "pingpong is %.1f%% of the C floor (%.1f ns/msg vs %.1f ns/msg)\n", 100 * p / f, 1e9 / p, 1e9 / f }'
-fi
+done
+echo "total time: $(( $(date +%s) - started )) s"
 exit $status
