@@ -74,7 +74,7 @@ results="$tmp/results"
 
 # collect SYSTEM FILE: append the figures of one run's output
 collect() {
-    grep -E '^[a-z_]+: [0-9.eE+-]+ [^ ]+$' "$2" | sed "s/^/$1 /; s/: / /" >> "$results" || true
+    grep -E '^[a-z_]+: [0-9.eE+-]+ [^ ]+$' "$2" | sed "s|^|$1 |; s|: | |" >> "$results" || true
 }
 
 # ---- troupe ------------------------------------------------------------
