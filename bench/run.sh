@@ -38,6 +38,8 @@ if [ ! -d "$bindir" ]; then
     echo "run.sh: no $bindir: build first (make build, or cmake --build $BUILD_DIR)" >&2
     exit 1
 fi
+BUILD_DIR=$(cd "$BUILD_DIR" && pwd) # the peers' scripts run from their own directory
+bindir="$BUILD_DIR/bench"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
