@@ -57,12 +57,10 @@ void kvd_agg_free(agg_t *a) {
     free(a);
 }
 
-static kvd_buf_t *begin(conn_t *c, uint32_t slot) { return kvd_slot_begin(c, slot); }
-static void done(conn_t *c, uint32_t slot) { kvd_slot_done(c, slot); }
 
 static void reply_error(conn_t *c, uint32_t slot, const char *text) {
-    resp_error(begin(c, slot), "%s", text);
-    done(c, slot);
+    resp_error(kvd_slot_begin(c, slot), "%s", text);
+    kvd_slot_done(c, slot);
 }
 
 static void reply_oom(conn_t *c, uint32_t slot) { reply_error(c, slot, "OOM out of memory"); }
@@ -82,7 +80,7 @@ static void info_text(tr_ctx_t *ctx, conn_t *c, const agg_t *a, kvd_buf_t *t);
 /* Every shard has answered: write the combined reply. */
 static void agg_finish(tr_ctx_t *ctx, conn_t *c, uint32_t slot) {
     agg_t *a = c->slots[slot].agg;
-    kvd_buf_t *b = begin(c, slot);
+    kvd_buf_t *b = kvd_slot_begin(c, slot);
     int rc = 0;
     if (a->failed) {
         rc = arena_copy(c, a->err.off, a->err.len);
@@ -108,7 +106,7 @@ static void agg_finish(tr_ctx_t *ctx, conn_t *c, uint32_t slot) {
         c->arena.len = c->slots[slot].off;
         resp_error(b, "OOM out of memory");
     }
-    done(c, slot);
+    kvd_slot_done(c, slot);
 }
 
 /* Keep the first error of an aggregate, rendered in the arena. */
@@ -164,12 +162,12 @@ void kvd_command_reply(tr_ctx_t *ctx, conn_t *c, uint32_t slot, uint32_t shard,
                        const tr_result_t *r) {
     agg_t *a = c->slots[slot].agg;
     if (!a) {
-        kvd_buf_t *b = begin(c, slot);
+        kvd_buf_t *b = kvd_slot_begin(c, slot);
         if (r->status != TR_OK)
             kvd_call_error(b, c, shard, r->status, r);
         else if (kvd_buf_add(b, r->data, r->len) != 0)
             resp_error(b, "OOM out of memory");
-        done(c, slot);
+        kvd_slot_done(c, slot);
         return;
     }
     if (r->status != TR_OK)
@@ -270,6 +268,18 @@ static void by_key(tr_ctx_t *ctx, conn_t *c, uint32_t slot, int kind, int type,
 
 /* ---- key commands ---- */
 
+/* Send c->req_buf to one shard as the whole command (the counterpart of
+ * agg_call); a call that cannot be made, or a failed encoding (encode_rc),
+ * is the command's error reply. */
+static void call_one(tr_ctx_t *ctx, conn_t *c, uint32_t slot, uint32_t shard, int type,
+                     int encode_rc) {
+    int rc = encode_rc ? encode_rc : kvd_call_shard(ctx, c, slot, shard, type);
+    if (rc != 0) {
+        kvd_call_error(kvd_slot_begin(c, slot), c, shard, rc, NULL);
+        kvd_slot_done(c, slot);
+    }
+}
+
 /* One call to the shard owning key; `val` (may be NULL) is a second
  * argument. */
 static void single(tr_ctx_t *ctx, conn_t *c, uint32_t slot, int type, uint32_t flags, int64_t num,
@@ -279,13 +289,7 @@ static void single(tr_ctx_t *ctx, conn_t *c, uint32_t slot, int type, uint32_t f
         rc = kvd_req_arg(&c->req_buf, key->p, key->len);
     if (rc == 0 && val)
         rc = kvd_req_arg(&c->req_buf, val->p, val->len);
-    uint32_t shard = kvd_shard_of(key->p, key->len, c->nshards);
-    if (rc == 0)
-        rc = kvd_call_shard(ctx, c, slot, shard, type);
-    if (rc != 0) {
-        kvd_call_error(begin(c, slot), c, shard, rc, NULL);
-        done(c, slot);
-    }
+    call_one(ctx, c, slot, kvd_shard_of(key->p, key->len, c->nshards), type, rc);
 }
 
 static void cmd_get(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, size_t argc) {
@@ -381,8 +385,8 @@ static void expire(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, int
     if (resp_parse_int(argv[2].p, argv[2].len, &v) != 0)
         return reply_error(c, slot, "ERR value is not an integer or out of range");
     if (v > INT64_MAX / unit / 2 || v < INT64_MIN / unit) {
-        resp_error(begin(c, slot), "ERR invalid expire time in '%s' command", name);
-        return done(c, slot);
+        resp_error(kvd_slot_begin(c, slot), "ERR invalid expire time in '%s' command", name);
+        return kvd_slot_done(c, slot);
     }
     single(ctx, c, slot, KVD_EXPIRE, 0, v * unit, &argv[1], NULL);
 }
@@ -566,15 +570,11 @@ static void cmd_debug(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, 
     size_t skip = a->len > 6 && strncmp(a->p, "shard-", 6) == 0 ? 6 : 0;
     int64_t n;
     if (resp_parse_int(a->p + skip, a->len - skip, &n) != 0 || n < 0 || n >= c->nshards) {
-        resp_error(begin(c, slot), "ERR no such shard (0 to %u)", c->nshards - 1);
-        return done(c, slot);
+        resp_error(kvd_slot_begin(c, slot), "ERR no such shard (0 to %u)", c->nshards - 1);
+        return kvd_slot_done(c, slot);
     }
     c->req_buf.len = 0;
-    int rc = kvd_call_shard(ctx, c, slot, (uint32_t)n, KVD_PANIC);
-    if (rc != 0) {
-        kvd_call_error(begin(c, slot), c, (uint32_t)n, rc, NULL);
-        done(c, slot);
-    }
+    call_one(ctx, c, slot, (uint32_t)n, KVD_PANIC, 0);
 }
 
 /* ---- local commands ---- */
@@ -583,26 +583,26 @@ static void cmd_ping(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, s
     (void)ctx;
     if (argc > 2)
         return reply_error(c, slot, "ERR wrong number of arguments for 'ping' command");
-    kvd_buf_t *b = begin(c, slot);
+    kvd_buf_t *b = kvd_slot_begin(c, slot);
     if ((argc == 2 ? resp_bulk(b, argv[1].p, argv[1].len) : resp_simple(b, "PONG")) != 0)
         return reply_oom(c, slot);
-    done(c, slot);
+    kvd_slot_done(c, slot);
 }
 
 static void cmd_echo(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, size_t argc) {
     (void)ctx;
     (void)argc;
-    if (resp_bulk(begin(c, slot), argv[1].p, argv[1].len) != 0)
+    if (resp_bulk(kvd_slot_begin(c, slot), argv[1].p, argv[1].len) != 0)
         return reply_oom(c, slot);
-    done(c, slot);
+    kvd_slot_done(c, slot);
 }
 
 static void cmd_quit(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, size_t argc) {
     (void)ctx;
     (void)argv;
     (void)argc;
-    resp_simple(begin(c, slot), "OK");
-    done(c, slot);
+    resp_simple(kvd_slot_begin(c, slot), "OK");
+    kvd_slot_done(c, slot);
     c->closing = 1; /* close once the replies are written */
 }
 
@@ -611,8 +611,8 @@ static void cmd_select(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv,
     (void)argc;
     if (!resp_eq(argv[1].p, argv[1].len, "0"))
         return reply_error(c, slot, "ERR DB index is out of range");
-    resp_simple(begin(c, slot), "OK");
-    done(c, slot);
+    resp_simple(kvd_slot_begin(c, slot), "OK");
+    kvd_slot_done(c, slot);
 }
 
 /* CONFIG GET pattern...: kvd's own settings, as in [kvd] (restart-only ones
@@ -664,14 +664,14 @@ static void cmd_config(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv,
             }
         }
     }
-    kvd_buf_t *b = begin(c, slot);
+    kvd_buf_t *b = kvd_slot_begin(c, slot);
     int rc = resp_array(b, n);
     if (rc == 0 && n)
         rc = kvd_buf_add(b, items.p, items.len);
     kvd_buf_free(&items);
     if (rc != 0)
         return reply_oom(c, slot);
-    done(c, slot);
+    kvd_slot_done(c, slot);
 }
 
 static void cmd_command(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, size_t argc);
@@ -737,7 +737,7 @@ static int command_entry(kvd_buf_t *b, const cmd_t *k) {
  * fall back to its built-in help. */
 static void cmd_command(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, size_t argc) {
     (void)ctx;
-    kvd_buf_t *b = begin(c, slot);
+    kvd_buf_t *b = kvd_slot_begin(c, slot);
     int rc = 0;
     if (argc == 1) {
         rc = resp_array(b, (int64_t)ncommands);
@@ -760,7 +760,7 @@ static void cmd_command(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv
         c->arena.len = c->slots[slot].off;
         return reply_oom(c, slot);
     }
-    done(c, slot);
+    kvd_slot_done(c, slot);
 }
 
 /* A printable, bounded rendering of an argument for error messages. */
@@ -783,13 +783,13 @@ void kvd_command(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, size_
             size_t n = strlen(shown);
             snprintf(shown + n, sizeof shown - n, "'%s' ", arg);
         }
-        resp_error(begin(c, slot), "ERR unknown command '%s', with args beginning with: %s",
+        resp_error(kvd_slot_begin(c, slot), "ERR unknown command '%s', with args beginning with: %s",
                    name, shown);
-        return done(c, slot);
+        return kvd_slot_done(c, slot);
     }
     if ((k->arity > 0 && argc != (size_t)k->arity) || (k->arity < 0 && argc < (size_t)-k->arity)) {
-        resp_error(begin(c, slot), "ERR wrong number of arguments for '%s' command", k->name);
-        return done(c, slot);
+        resp_error(kvd_slot_begin(c, slot), "ERR wrong number of arguments for '%s' command", k->name);
+        return kvd_slot_done(c, slot);
     }
     k->fn(ctx, c, slot, argv, argc);
 }
