@@ -92,14 +92,31 @@ int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_
     return tr__spawn(rt, type, opts, NULL, out);
 }
 
-int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
-              const tr__spawn_ex_t *ex, tr_ref_t *out) {
-    static const tr_spawn_opts_t defaults;
-    if (!rt || !type) return TR_EINVAL;
-    tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
-    if (rt->shutting_down || rt->destroying) return TR_ESTOPPED;
-    if (!opts) opts = &defaults;
+int tr__place(tr_runtime_t *rt, const tr_spawn_opts_t *opts) {
+    tr__sched_t *cur = tr__tls_cur;
+    switch (opts->place) {
+    case TR_PLACE_ANY:
+        if (rt->nsched == 1) return 0;
+        return (int)(atomic_fetch_add_explicit(&rt->place_rr, 1, memory_order_relaxed) %
+                     rt->nsched);
+    case TR_PLACE_LOCAL:
+        return cur && cur->rt == rt ? cur->id : 0;
+    case TR_PLACE_PIN:
+        return opts->scheduler < rt->nsched ? opts->scheduler : -1;
+    case TR_PLACE_NEAR:
+        return opts->near.gen && opts->near.sched < rt->nsched ? opts->near.sched : -1;
+    }
+    return -1;
+}
+
+/* The spawn itself, on scheduler `s` (the new actor's) run by this thread
+ * (`cur` is NULL while stepping, else s) or, for a remote spawn, by
+ * scheduler `cur` for s. */
+static int spawn_on(tr_runtime_t *rt, tr__sched_t *s, tr__sched_t *cur,
+                    const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
+                    const tr__spawn_ex_t *ex, tr_ref_t *out) {
+    bool remote = cur && cur != s;
+    tr__sched_t *here = remote ? cur : s; /* whose counters and messages */
     uint32_t cap = opts->mailbox_capacity ? opts->mailbox_capacity : rt->opts.mailbox_capacity;
     if (cap > TR_MAILBOX_MAX) return TR_EINVAL;
     tr_overflow_t pol = opts->overflow ? opts->overflow : TR_OVERFLOW_FAIL;
@@ -109,6 +126,7 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
                       opts->high_watermark > cap))
         return TR_EINVAL;
     if (opts->name && (!opts->name[0] || strlen(opts->name) > 255)) return TR_EINVAL;
+    if (opts->args_len && !opts->args) return TR_EINVAL;
     if (opts->name) {
         tr_ref_t existing;
         if (tr_whereis(rt, opts->name, &existing) == 0) return TR_EEXIST;
@@ -120,10 +138,28 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     /* the config (the newest snapshot, also for a restarting child) may
      * override capacity and overflow, and the type may refuse its section */
     tr__spawn_cfg_t sc = {cap, pol, 0};
-    if ((err = tr__config_spawn(s, type, ex && ex->path ? ex->path : opts->name, &sc)) != 0)
+    if ((err = tr__config_spawn(here, type, ex && ex->path ? ex->path : opts->name, &sc)) != 0)
         return err;
+    /* a remote init runs later: what it needs is allocated now, so nothing
+     * can fail once the actor is visible */
+    tr__inode_t *node = NULL;
+    void *args_copy = NULL;
+    if (remote) {
+        node = calloc(1, sizeof(*node));
+        args_copy = opts->args_len ? malloc(opts->args_len) : NULL;
+        if (!node || (opts->args_len && !args_copy)) {
+            free(node);
+            free(args_copy);
+            return TR_ENOMEM;
+        }
+        if (args_copy) memcpy(args_copy, opts->args, opts->args_len);
+    }
     tr__actor_t *a = calloc(1, sizeof(*a) + type->state_size);
-    if (!a) return TR_ENOMEM;
+    if (!a) {
+        free(node);
+        free(args_copy);
+        return TR_ENOMEM;
+    }
     if (ex || sc.cap != cap || sc.pol != pol) {
         tr__extra_t *x = tr__actor_extra(a);
         char *path = ex && ex->path ? strdup(ex->path) : NULL;
@@ -131,6 +167,8 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
             free(path);
             free(a->x);
             free(a);
+            free(node);
+            free(args_copy);
             return TR_ENOMEM;
         }
         if (ex) {
@@ -146,7 +184,11 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     a->ring.owner_cfg_gen = sc.gen;
     uint32_t idx;
     if (tr__slot_alloc(rt, &idx) != 0) {
+        free(a->x ? a->x->path : NULL);
+        free(a->x);
         free(a);
+        free(node);
+        free(args_copy);
         return TR_ENOMEM;
     }
     tr__slot_t *sl = tr__slot_get(rt, idx);
@@ -154,13 +196,14 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     a->ref = (tr_ref_t){idx, TR__WORD_GEN(w), s->id, 0};
     a->slot = sl;
     a->ti = ti;
-    a->spawn_seq = ++s->spawn_seq;
+    a->spawn_seq = atomic_fetch_add_explicit(&rt->spawn_seq, 1, memory_order_relaxed) + 1;
     if (custom_wm) {
         a->flags |= TR__A_WM_CUSTOM;
         a->hi_mark = opts->high_watermark;
         a->lo_mark = opts->low_watermark;
     }
     set_marks(a, cap);
+    if (remote) a->flags |= TR__A_UNSTARTED | TR__A_REMOTE_INIT;
     atomic_store_explicit(&sl->cfg, TR__CFG(cap, pol), memory_order_relaxed);
     atomic_store_explicit(&sl->deq, 0, memory_order_relaxed);
     atomic_store_explicit(&sl->ti, ti, memory_order_release);
@@ -168,7 +211,24 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     /* publish: the generation was already in the word; a release store
      * orders the fields above before any acquire load that sees it */
     atomic_store_explicit(&sl->word, w, memory_order_release);
-    rt->actors_live++;
+    atomic_fetch_add_explicit(&rt->actors_live, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->actors, 1, memory_order_relaxed);
+    if (remote) {
+        /* the init request goes first into s's inbox: anything sent to
+         * the new actor from now on (the ref and the name are not out yet)
+         * lands behind it */
+        node->kind = TR__IN_SPAWN;
+        node->to = a->ref;
+        node->ptr = args_copy ? args_copy : (void *)opts->args;
+        node->arg = args_copy != NULL;
+        tr__post(s, node);
+        if (opts->name && (err = tr_register(rt, opts->name, a->ref)) != 0) {
+            tr__stop_ref(here, a->ref, TR_STOP_NORMAL);
+            return err;
+        }
+        if (out) *out = a->ref;
+        return 0;
+    }
     tr__ev(s, TR_EV_SPAWN, a->ref, ex ? ex->parent : TR_REF_NONE, 0,
            ex ? (int32_t)ex->incarnation : 1);
     if (type->init) {
@@ -201,6 +261,77 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     }
     if (out) *out = a->ref;
     return 0;
+}
+
+int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_t *opts,
+              const tr__spawn_ex_t *ex, tr_ref_t *out) {
+    static const tr_spawn_opts_t defaults;
+    if (!rt || !type) return TR_EINVAL;
+    tr__sched_t *cur = tr__tls_cur && tr__tls_cur->rt == rt ? tr__tls_cur : NULL;
+    if (!cur && !tr__stepping(rt)) return TR_EWRONGTHREAD;
+    if (rt->sync_spawn && !tr__stepping(rt)) return TR_EWRONGTHREAD; /* not ours */
+    if (atomic_load_explicit(&rt->shutting_down, memory_order_relaxed) || rt->destroying)
+        return TR_ESTOPPED;
+    if (!opts) opts = &defaults;
+    int k = tr__place(rt, opts);
+    if (k < 0) return TR_EINVAL;
+    tr__sched_t *s = &rt->sched[k];
+    /* a spawn from the owner thread while no scheduler thread runs (a tree
+     * built in main before tr_runtime_run, or a test) may touch every
+     * scheduler: it runs init at once wherever the actor lands, and so do
+     * the spawns that init makes (a supervisor starting its children), so
+     * such trees start synchronously and in order, as OTP's do */
+    if (cur && !rt->sync_spawn) return spawn_on(rt, s, cur, type, opts, ex, out);
+    tr__sched_t *prev = tr__tls_cur;
+    tr__tls_cur = s;
+    rt->sync_spawn++;
+    int err = spawn_on(rt, s, NULL, type, opts, ex, out);
+    rt->sync_spawn--;
+    tr__tls_cur = prev;
+    return err;
+}
+
+void tr__spawn_remote_init(tr__sched_t *s, tr__inode_t *n) {
+    tr_runtime_t *rt = s->rt;
+    tr__actor_t *a = tr__actor_get(s, n->to);
+    bool owned = n->arg != 0;
+    if (!a || !(a->flags & TR__A_REMOTE_INIT)) { /* stopped before its init ran */
+        if (owned) free(n->ptr);
+        return;
+    }
+    a->flags &= ~TR__A_REMOTE_INIT;
+    tr__ev(s, TR_EV_SPAWN, a->ref, a->x ? a->x->parent : TR_REF_NONE, 0,
+           a->x && a->x->incarnation ? (int32_t)a->x->incarnation : 1);
+    int r = 0;
+    if (a->ti->type->init) {
+        tr__actor_t *prev_actor = s->init_actor;
+        const char *prev_name = s->init_name;
+        s->init_actor = a;
+        s->init_name = NULL;
+        r = run_init(s, a, n->ptr);
+        s->init_actor = prev_actor;
+        s->init_name = prev_name;
+    }
+    if (owned) free(n->ptr);
+    /* a supervisor waits for this before it starts its next child (OTP's
+     * start order); it learns of a failure the same way */
+    tr_ref_t parent = a->x ? a->x->parent : TR_REF_NONE;
+    if (r == 0) {
+        a->flags &= ~TR__A_UNSTARTED;
+        TR__INC(s->c.actors_spawned);
+        if (tr_ref_valid(parent))
+            tr__sys_notify_ref(s, parent, TR__SYS_STARTED, a->ref, 0, TR_STOP_NORMAL, NULL);
+        return;
+    }
+    char detail[440];
+    if (r == TR__INIT_PANICKED) snprintf(detail, sizeof(detail), "init %s", s->panic.detail);
+    else snprintf(detail, sizeof(detail), "init returned %d", r);
+    tr__log(rt, TR_LOG_INFO, "init of %s on scheduler %u failed: %s", a->ti->type->name, s->id,
+            detail);
+    tr_ref_t self = a->ref;
+    tr__actor_teardown_ex(s, a, TR_STOP_PANIC, detail);
+    if (tr_ref_valid(parent))
+        tr__sys_notify_ref(s, parent, TR__SYS_STARTED, self, 0, TR_STOP_PANIC, detail);
 }
 
 void tr__actor_sys_append(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m) {
@@ -274,7 +405,8 @@ const char *tr_stop_reason_str(tr_stop_reason_t reason) {
     return "unknown";
 }
 
-/* From a foreign thread: hand a control request to the actor's scheduler. */
+/* From a thread that may not touch s: hand a control request to the
+ * actor's scheduler. */
 static int post_control(tr_runtime_t *rt, tr__sched_t *s, int kind, tr_ref_t ref, uint32_t arg) {
     if (!tr_actor_alive(rt, ref)) return TR_EDEAD;
     tr__inode_t *n = calloc(1, sizeof(*n));
@@ -282,16 +414,99 @@ static int post_control(tr_runtime_t *rt, tr__sched_t *s, int kind, tr_ref_t ref
     n->kind = kind;
     n->to = ref;
     n->arg = arg;
-    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
+    tr__post(s, n);
     return 0;
+}
+
+/* ---- control messages by ref, across schedulers ---- */
+
+void tr__sys_send(tr__sched_t *s, tr_ref_t to, tr__sysmsg_t *m) {
+    tr__sched_t *ts = tr__sched_of(s->rt, to);
+    if (ts == s) {
+        tr__actor_t *a = tr__actor_get(s, to);
+        if (a && !(a->flags & TR__A_DEAD)) tr__actor_sys_append(s, a, m);
+        else tr__sysmsg_free(m);
+        return;
+    }
+    tr__inode_t *n = ts ? calloc(1, sizeof(*n)) : NULL;
+    if (!n) {
+        if (ts)
+            tr__log(s->rt, TR_LOG_ERROR,
+                    "out of memory: a control message for actor %u.%u on scheduler %u is lost",
+                    to.slot, to.gen, to.sched);
+        tr__sysmsg_free(m);
+        return;
+    }
+    m->remote = 1;
+    n->kind = TR__IN_SYS;
+    n->to = to;
+    n->ptr = m;
+    tr__post(ts, n);
+}
+
+void tr__sys_notify_ref(tr__sched_t *s, tr_ref_t to, int kind, tr_ref_t from, int64_t id,
+                        tr_stop_reason_t reason, const char *detail) {
+    if (to.sched == s->id) {
+        tr__actor_t *a = tr__actor_get(s, to);
+        if (a && !(a->flags & TR__A_DEAD)) tr__actor_sys_notify(s, a, kind, from, id, reason, detail);
+        return;
+    }
+    tr__sysmsg_t *m = calloc(1, sizeof(*m));
+    char *d = m && detail ? strdup(detail) : NULL;
+    if (!m || (detail && !d)) {
+        free(m);
+        tr__log(s->rt, TR_LOG_ERROR, "out of memory: %s about actor %u.%u for actor %u.%u lost",
+                kind == TR__SYS_EXIT ? "exit signal" : "DOWN", from.slot, from.gen, to.slot,
+                to.gen);
+        return;
+    }
+    m->kind = kind;
+    m->arg = (uint32_t)reason;
+    m->from = from;
+    m->id = id;
+    m->detail = d;
+    tr__sys_send(s, to, m);
+}
+
+void tr__stop_ref(tr__sched_t *s, tr_ref_t to, tr_stop_reason_t reason) {
+    if (to.sched == s->id) {
+        tr__actor_t *a = tr__actor_get(s, to);
+        if (a) tr__actor_request_stop(s, a, reason);
+        return;
+    }
+    if (to.sched < s->rt->nsched &&
+        post_control(s->rt, &s->rt->sched[to.sched], TR__IN_STOP, to, (uint32_t)reason) ==
+            TR_ENOMEM)
+        tr__log(s->rt, TR_LOG_ERROR, "out of memory: stop request for actor %u.%u lost", to.slot,
+                to.gen);
+}
+
+void tr__kill_ref(tr__sched_t *s, tr_ref_t to, const char *detail) {
+    if (to.sched == s->id) {
+        tr__actor_t *a = tr__actor_get(s, to);
+        if (a && !(a->flags & (TR__A_DEAD | TR__A_RUNNING))) tr__actor_kill(s, a, detail);
+        return;
+    }
+    if (to.sched >= s->rt->nsched || !tr_actor_alive(s->rt, to)) return;
+    tr__inode_t *n = calloc(1, sizeof(*n));
+    char *d = n && detail ? strdup(detail) : NULL;
+    if (!n || (detail && !d)) {
+        free(n);
+        tr__log(s->rt, TR_LOG_ERROR, "out of memory: kill of actor %u.%u lost", to.slot, to.gen);
+        return;
+    }
+    n->kind = TR__IN_KILL;
+    n->to = to;
+    n->ptr = d;
+    tr__post(&s->rt->sched[to.sched], n);
 }
 
 int tr_stop(tr_runtime_t *rt, tr_ref_t ref) {
     if (!rt) return TR_EINVAL;
     if (ref.gen == 0 || ref.sched >= rt->nsched) return TR_EDEAD;
     tr__sched_t *s = &rt->sched[ref.sched];
-    if (tr__on_sched_thread(s)) {
-        tr__actor_t *a = tr__actor_get(rt, ref);
+    if (tr__may_touch(s)) {
+        tr__actor_t *a = tr__actor_get(s, ref);
         if (!a || (a->flags & TR__A_STOP_QUEUED)) return TR_EDEAD;
         tr__actor_sys_push(s, a, TR__IN_STOP, TR_STOP_NORMAL);
         return 0;
@@ -386,10 +601,10 @@ static void teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
     /* 6. */
     tr__ev(s, TR_EV_STOP, a->ref, a->x ? a->x->parent : TR_REF_NONE, 0, (int32_t)reason);
     if (a->x) {
-        tr__actor_t *parent = started ? tr__actor_get(rt, a->x->parent) : NULL;
-        if (parent && !(parent->flags & TR__A_DEAD)) {
+        if (started && tr_ref_valid(a->x->parent) &&
+            tr_actor_alive(rt, a->x->parent)) {
             TR__INC(s->c.exits);
-            tr__actor_sys_notify(s, parent, TR__SYS_EXIT, a->ref, 0, reason, detail);
+            tr__sys_notify_ref(s, a->x->parent, TR__SYS_EXIT, a->ref, 0, reason, detail);
         }
         tr__monitors_on_stop(s, a, reason, detail);
         free(a->x->path);
@@ -402,10 +617,15 @@ static void teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
     atomic_store_explicit(&a->slot->ti, NULL, memory_order_relaxed);
     a->slot->u.actor = NULL;
     tr__slot_release(rt, a->ref.slot);
-    rt->actors_live--;
+    atomic_fetch_sub_explicit(&s->actors, 1, memory_order_relaxed);
+    uint64_t left = atomic_fetch_sub_explicit(&rt->actors_live, 1, memory_order_relaxed) - 1;
     if (started) TR__INC(s->c.actors_stopped);
     a->flags |= TR__A_DEAD;
     if (!(a->flags & TR__A_IN_RUNQ)) tr__actor_free(s, a);
+    /* scheduler 0 ends an ordered shutdown: let it see the count move */
+    if (s->id != 0 && atomic_load_explicit(&rt->shutting_down, memory_order_relaxed) &&
+        (left == 0 || atomic_load_explicit(&rt->sups_live, memory_order_relaxed) == 0))
+        tr__wake(&rt->sched[0]);
 }
 
 void tr__actor_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason) {
@@ -440,8 +660,8 @@ int tr_set_mailbox_capacity(tr_runtime_t *rt, tr_ref_t ref, uint32_t capacity) {
     if (!rt || capacity == 0 || capacity > TR_MAILBOX_MAX) return TR_EINVAL;
     if (ref.gen == 0 || ref.sched >= rt->nsched) return TR_EDEAD;
     tr__sched_t *s = &rt->sched[ref.sched];
-    if (tr__on_sched_thread(s)) {
-        tr__actor_t *a = tr__actor_get(rt, ref);
+    if (tr__may_touch(s)) {
+        tr__actor_t *a = tr__actor_get(s, ref);
         if (!a) return TR_EDEAD;
         tr__actor_set_capacity(s, a, capacity);
         return 0;
@@ -460,7 +680,7 @@ int tr_mailbox_info(tr_runtime_t *rt, tr_ref_t ref, tr_mailbox_info_t *out) {
         return TR_EDEAD;
     out->depth = TR__WORD_ENQ(w) - atomic_load_explicit(&sl->deq, memory_order_acquire);
     out->capacity = tr__slot_cap(sl);
-    if (tr__on_sched_thread(&rt->sched[ref.sched])) {
+    if (tr__may_touch(&rt->sched[ref.sched])) {
         tr__actor_t *a = sl->u.actor;
         out->high_water = a->high_water;
         out->handled = a->handled;

@@ -2,7 +2,8 @@
  * runtime provides it: each owned fd or pointer is released exactly once,
  * most recent first, when its actor stops. An fd has one owner across the
  * runtime (a table by fd), which is what stops two actors from closing the
- * same descriptor twice. Scheduler thread. */
+ * same descriptor twice. The actor's own scheduler thread; the fd table is
+ * shared by every scheduler, behind fd_mu. */
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,11 +17,11 @@ static tr__fdown_t *fd_owner(tr_runtime_t *rt, int fd) {
 }
 
 static void fd_forget(tr_runtime_t *rt, int fd) {
+    pthread_mutex_lock(&rt->fd_mu);
     tr__fdown_t *o = fd_owner(rt, fd);
-    if (o) {
-        HASH_DEL(rt->fd_owners, o);
-        free(o);
-    }
+    if (o) HASH_DEL(rt->fd_owners, o);
+    pthread_mutex_unlock(&rt->fd_mu);
+    free(o);
 }
 
 static tr__owned_t *unlink_owned(tr__actor_t *a, int fd, void *ptr) {
@@ -39,18 +40,27 @@ int tr_own_fd(tr_ctx_t *ctx, int fd) {
     if (!ctx || !ctx->actor || fd < 0) return TR_EINVAL;
     tr_runtime_t *rt = ctx->rt;
     tr__actor_t *a = ctx->actor;
-    tr__fdown_t *o = fd_owner(rt, fd);
-    if (o) return tr_ref_eq(o->owner, a->ref) ? TR_EALREADY : TR_EBUSY;
     tr__extra_t *x = tr__actor_extra(a);
     tr__owned_t *n = x ? malloc(sizeof(*n)) : NULL;
-    o = n ? malloc(sizeof(*o)) : NULL;
+    tr__fdown_t *o = n ? malloc(sizeof(*o)) : NULL;
     if (!o) {
         free(n);
         return TR_ENOMEM;
     }
-    o->fd = fd;
-    o->owner = a->ref;
-    HASH_ADD_INT(rt->fd_owners, fd, o);
+    pthread_mutex_lock(&rt->fd_mu);
+    tr__fdown_t *cur = fd_owner(rt, fd);
+    if (!cur) {
+        o->fd = fd;
+        o->owner = a->ref;
+        HASH_ADD_INT(rt->fd_owners, fd, o);
+    }
+    pthread_mutex_unlock(&rt->fd_mu);
+    if (cur) {
+        int r = tr_ref_eq(cur->owner, a->ref) ? TR_EALREADY : TR_EBUSY;
+        free(o);
+        free(n);
+        return r;
+    }
     n->fd = fd;
     n->ptr = NULL;
     n->dtor = NULL;

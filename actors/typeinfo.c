@@ -2,12 +2,14 @@
  * dispatch index (message type - min type -> handler entry) once per
  * runtime, so dispatch is one bounds check and one load. Validates the
  * table: handlers present, types >= TR_MSG_FD_READY, no duplicates, a span
- * of at most TR_MSG_MAX_SPAN. Scheduler thread. */
+ * of at most TR_MSG_MAX_SPAN. Any scheduler thread (types_mu); an entry,
+ * once added, is never changed or freed while the runtime lives, so it is
+ * read without the lock afterwards. */
 #include <stdlib.h>
 
 #include "runtime/internal.h"
 
-int tr__typeinfo_get(tr_runtime_t *rt, const tr_actor_type_t *type, tr__typeinfo_t **out) {
+static int typeinfo_get(tr_runtime_t *rt, const tr_actor_type_t *type, tr__typeinfo_t **out) {
     tr__typeinfo_t *ti;
     HASH_FIND_PTR(rt->types, &type, ti);
     if (ti) {
@@ -48,6 +50,13 @@ int tr__typeinfo_get(tr_runtime_t *rt, const tr_actor_type_t *type, tr__typeinfo
     HASH_ADD_PTR(rt->types, type, ti);
     *out = ti;
     return 0;
+}
+
+int tr__typeinfo_get(tr_runtime_t *rt, const tr_actor_type_t *type, tr__typeinfo_t **out) {
+    pthread_mutex_lock(&rt->types_mu);
+    int r = typeinfo_get(rt, type, out);
+    pthread_mutex_unlock(&rt->types_mu);
+    return r;
 }
 
 void tr__typeinfo_free_all(tr_runtime_t *rt) {

@@ -262,10 +262,74 @@ void tr__chan_cancel_actor(tr__sched_t *s, tr__actor_t *a) {
 
 void tr__chan_after_handler(tr__sched_t *s, tr_msg_t *msg) {
     if (msg->flags_ & (TR__F_REPLIED | TR__F_KEPT)) return;
-    tr__chan_t *c = tr__chan_lookup(s, msg->chan_idx_, msg->chan_gen_);
-    if (c)
-        tr__chan_resolve(s, c, TR_EDROPPED, 0, TR_DROP_RETURNED,
-                         tr_drop_reason_str(TR_DROP_RETURNED), NULL, 0);
+    tr__chan_answer(s, tr__chan_home(s, msg->sender), msg->chan_idx_, msg->chan_gen_,
+                    TR_EDROPPED, 0, TR_DROP_RETURNED, tr_drop_reason_str(TR_DROP_RETURNED), false,
+                    NULL, 0);
+}
+
+/* ---- outcomes from any scheduler ---- */
+
+static int answer_ex(tr__sched_t *s, uint16_t home, uint32_t idx, uint32_t gen, int status,
+                     int error, tr_drop_reason_t why, const char *detail, bool copy_detail,
+                     const void *data, size_t len, bool count_late) {
+    if (home == s->id || home >= s->rt->nsched) {
+        tr__chan_t *c = tr__chan_lookup(s, idx, gen);
+        if (!c) {
+            if (count_late) TR__INC(s->c.late_replies);
+            return 0;
+        }
+        resolve(s, c, status, error, why, detail, copy_detail, data, len);
+        return status == TR_OK && c->res.status != TR_OK ? TR_ENOMEM : 0;
+    }
+    /* the channel lives on the caller's scheduler: send the outcome home */
+    tr__inode_t *n = malloc(sizeof(*n));
+    if (!n) {
+        tr__log(s->rt, TR_LOG_ERROR,
+                "out of memory: the outcome of a call from scheduler %u is lost (its caller "
+                "waits for its timeout)", home);
+        return TR_ENOMEM;
+    }
+    int r = 0;
+    memset(n, 0, sizeof(*n));
+    n->kind = TR__IN_REPLY;
+    n->env.chan_idx = idx;
+    n->env.chan_gen = gen;
+    if (len && tr__env_set_copy(&n->env, data, len) != 0) {
+        status = TR_EDROPPED;
+        why = TR_DROP_RETURNED;
+        detail = "out of memory while copying the reply";
+        error = 0;
+        r = TR_ENOMEM;
+    }
+    n->arg = (uint32_t)status;
+    n->id = error;
+    n->timeout_ms = (uint32_t)why;
+    n->to.gen = count_late; /* reused as a flag: count it late if not pending */
+    n->ptr = detail ? strdup(detail) : NULL; /* NULL on OOM: the reason's text */
+    tr__post(&s->rt->sched[home], n);
+    return r;
+}
+
+int tr__chan_answer(tr__sched_t *s, uint16_t home, uint32_t idx, uint32_t gen, int status,
+                    int error, tr_drop_reason_t why, const char *detail, bool copy_detail,
+                    const void *data, size_t len) {
+    return answer_ex(s, home, idx, gen, status, error, why, detail, copy_detail, data, len, false);
+}
+
+void tr__chan_reply_arrived(tr__sched_t *s, tr__inode_t *n) {
+    tr__chan_t *c = tr__chan_lookup(s, n->env.chan_idx, n->env.chan_gen);
+    int status = (int)n->arg;
+    if (!c) {
+        if (n->to.gen) TR__INC(s->c.late_replies);
+    } else {
+        tr_drop_reason_t why = (tr_drop_reason_t)n->timeout_ms;
+        const char *detail = n->ptr;
+        if (!detail && status == TR_EDROPPED) detail = tr_drop_reason_str(why);
+        resolve(s, c, status, (int)n->id, why, detail, n->ptr != NULL, tr__env_data(&n->env),
+                n->env.len);
+    }
+    free(n->ptr);
+    tr__env_destroy(&n->env);
 }
 
 /* ---- replies ---- */
@@ -277,17 +341,11 @@ static int check_current_call(tr_ctx_t *ctx, const tr_msg_t *msg) {
     return 0;
 }
 
-static int answer(tr__sched_t *s, uint32_t idx, uint32_t gen, int status, int error,
-                  const char *detail, const void *data, size_t len) {
-    tr__chan_t *c = tr__chan_lookup(s, idx, gen);
-    if (!c) {
-        TR__INC(s->c.late_replies);
-        return 0;
-    }
-    resolve(s, c, status, error, status == TR_EDROPPED ? TR_DROP_RETURNED : TR_DROP_NONE, detail,
-            true, data, len);
-    if (status == TR_OK && c->res.status != TR_OK) return TR_ENOMEM;
-    return 0;
+static int answer(tr__sched_t *s, uint16_t home, uint32_t idx, uint32_t gen, int status,
+                  int error, const char *detail, const void *data, size_t len) {
+    return answer_ex(s, home, idx, gen, status, error,
+                     status == TR_EDROPPED ? TR_DROP_RETURNED : TR_DROP_NONE, detail, true, data,
+                     len, true);
 }
 
 int tr_reply(tr_ctx_t *ctx, const tr_msg_t *msg, const void *data, size_t len) {
@@ -295,14 +353,16 @@ int tr_reply(tr_ctx_t *ctx, const tr_msg_t *msg, const void *data, size_t len) {
     if (err) return err;
     if (len && !data) return TR_EINVAL;
     ctx->msg->flags_ |= TR__F_REPLIED;
-    return answer(ctx->s, msg->chan_idx_, msg->chan_gen_, TR_OK, 0, NULL, data, len);
+    return answer(ctx->s, tr__chan_home(ctx->s, msg->sender), msg->chan_idx_, msg->chan_gen_,
+                  TR_OK, 0, NULL, data, len);
 }
 
 int tr_reply_error(tr_ctx_t *ctx, const tr_msg_t *msg, int error, const char *detail) {
     int err = check_current_call(ctx, msg);
     if (err) return err;
     ctx->msg->flags_ |= TR__F_REPLIED;
-    return answer(ctx->s, msg->chan_idx_, msg->chan_gen_, TR_EREPLY, error, detail, NULL, 0);
+    return answer(ctx->s, tr__chan_home(ctx->s, msg->sender), msg->chan_idx_, msg->chan_gen_,
+                  TR_EREPLY, error, detail, NULL, 0);
 }
 
 tr_reply_t *tr_reply_keep(tr_ctx_t *ctx, const tr_msg_t *msg) {
@@ -312,6 +372,7 @@ tr_reply_t *tr_reply_keep(tr_ctx_t *ctx, const tr_msg_t *msg) {
     if (!r) return NULL;
     r->chan_idx = msg->chan_idx_;
     r->chan_gen = msg->chan_gen_;
+    r->home = tr__chan_home(ctx->s, msg->sender);
     r->owner = ctx->actor;
     r->prev = NULL;
     r->next = x->kept;
@@ -333,8 +394,9 @@ static int answer_kept(tr_ctx_t *ctx, tr_reply_t *r, int status, int error, cons
     if (!ctx || !ctx->actor || !r || r->owner != ctx->actor || (len && !data)) return TR_EINVAL;
     kept_unlink(r);
     uint32_t idx = r->chan_idx, gen = r->chan_gen;
+    uint16_t home = r->home;
     free(r);
-    return answer(ctx->s, idx, gen, status, error, detail, data, len);
+    return answer(ctx->s, home, idx, gen, status, error, detail, data, len);
 }
 
 int tr_reply_to(tr_ctx_t *ctx, tr_reply_t *r, const void *data, size_t len) {
@@ -356,11 +418,8 @@ void tr__kept_drop_all(tr__sched_t *s, tr__actor_t *a, tr_drop_reason_t why,
     while (a->x->kept) {
         tr_reply_t *r = a->x->kept;
         a->x->kept = r->next;
-        tr__chan_t *c = tr__chan_lookup(s, r->chan_idx, r->chan_gen);
-        if (c) {
-            if (detail) tr__chan_drop(s, c, why, detail);
-            else tr__chan_resolve(s, c, TR_EDROPPED, 0, why, tr_drop_reason_str(why), NULL, 0);
-        }
+        tr__chan_answer(s, r->home, r->chan_idx, r->chan_gen, TR_EDROPPED, 0, why,
+                        detail ? detail : tr_drop_reason_str(why), detail != NULL, NULL, 0);
         free(r);
     }
 }

@@ -43,11 +43,8 @@ void tr__dead_letter(tr__sched_t *s, tr__env_t *env) {
 void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
                      const char *detail, bool copy) {
     if (env->flags & TR__F_CALL) {
-        tr__chan_t *c = tr__chan_lookup(s, env->chan_idx, env->chan_gen);
-        if (c) {
-            if (copy) tr__chan_drop(s, c, reason, detail);
-            else tr__chan_resolve(s, c, TR_EDROPPED, 0, reason, detail, NULL, 0);
-        }
+        tr__chan_answer(s, tr__chan_home(s, env->sender), env->chan_idx, env->chan_gen,
+                        TR_EDROPPED, 0, reason, detail, copy && detail, NULL, 0);
         tr__env_destroy(env);
     } else {
         tr__dead_letter(s, env);
@@ -139,11 +136,17 @@ int tr__deliver_local(tr__sched_t *s, tr__actor_t *a, tr__env_t *env, const tr_h
 
 /* ---- one-way sends ---- */
 
+static int remote_send(tr_runtime_t *rt, tr__sched_t *s, tr_ref_t sender, tr_ref_t to,
+                       int type, const void *data, size_t len, void *mptr, tr_dtor_fn dtor,
+                       bool move);
+
 static int send_common(tr__sched_t *s, tr_ref_t sender, tr_ref_t to, int type,
                        const void *data, size_t len, void *mptr, tr_dtor_fn dtor, bool move) {
     const tr_handler_t *h = NULL;
     int err;
-    tr__actor_t *a = tr__actor_get(s->rt, to);
+    if (TR__UNLIKELY(to.sched != s->id) && to.sched < s->rt->nsched)
+        return remote_send(s->rt, s, sender, to, type, data, len, mptr, dtor, move);
+    tr__actor_t *a = tr__actor_get(s, to);
     if (TR__UNLIKELY(!a)) {
         err = TR_EDEAD;
     } else {
@@ -181,11 +184,22 @@ int tr_send_move(tr_ctx_t *ctx, tr_ref_t to, int type, void *ptr, size_t len, tr
     return send_common(ctx->s, ctx->actor->ref, to, type, NULL, len, ptr, dtor, true);
 }
 
-/* A send from a thread that is not the target's scheduler: validate and
- * reserve against the slot (atomics only), then hand the message to the
- * scheduler through its inbox. */
-static int foreign_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size_t len,
-                        void *mptr, tr_dtor_fn dtor, bool move) {
+/* Count on the sending scheduler (single writer) or, from a foreign
+ * thread, on the runtime's shared counters (a locked add). */
+#define TR__COUNT(rt, s, field)                                                 \
+    do {                                                                        \
+        if (s) TR__INC((s)->c.field);                                           \
+        else TR__FADD((rt)->fc.field, 1);                                       \
+    } while (0)
+
+/* A send to an actor of another scheduler, from scheduler `s` or (s NULL)
+ * from a foreign thread: validate and reserve against the slot (atomics
+ * only), then hand the message to the target's scheduler through its
+ * inbox. A sender always reaches a given target through the same inbox,
+ * so the order per sender-receiver pair holds. */
+static int remote_send(tr_runtime_t *rt, tr__sched_t *s, tr_ref_t sender, tr_ref_t to,
+                       int type, const void *data, size_t len, void *mptr, tr_dtor_fn dtor,
+                       bool move) {
     int err = 0;
     const tr_handler_t *h = NULL;
     tr__inode_t *n = NULL;
@@ -198,7 +212,7 @@ static int foreign_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *dat
     }
     err = tr__check_type(ti, type, len, move ? mptr : data, &h);
     if (err) {
-        if (err == TR_ENOHANDLER) TR__FADD(rt->fc.dead_letters, 1);
+        if (err == TR_ENOHANDLER) TR__COUNT(rt, s, dead_letters);
         goto fail;
     }
     n = malloc(sizeof(*n));
@@ -211,7 +225,7 @@ static int foreign_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *dat
     n->sync = NULL;
     n->env.type = type;
     n->env.flags = 0;
-    n->env.sender = TR_REF_NONE;
+    n->env.sender = sender;
     if (move) {
         tr__env_set_move(&n->env, mptr, len, dtor);
         move = false; /* the node owns it now */
@@ -228,8 +242,8 @@ static int foreign_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *dat
             err = 0;
             break;
         case TR_OVERFLOW_DROP_NEWEST:
-            TR__FADD(rt->fc.drops_newest, 1);
-            TR__FADD(rt->fc.dead_letters, 1);
+            TR__COUNT(rt, s, drops_newest);
+            TR__COUNT(rt, s, dead_letters);
             tr__env_destroy(&n->env);
             free(n);
             return 0;
@@ -241,24 +255,30 @@ static int foreign_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *dat
         tr__env_destroy(&n->env);
         goto fail;
     }
-    tr__sched_t *s = &rt->sched[to.sched];
-    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
+    tr__post(&rt->sched[to.sched], n);
     return 0;
 fail:
     free(n);
     if (move && dtor) dtor(mptr);
-    TR__FADD(rt->fc.sends_rejected, 1);
+    TR__COUNT(rt, s, sends_rejected);
     return err;
+}
+
+/* The scheduler this thread is running, if it is one of rt's: its
+ * counters take what this thread sends to other schedulers. */
+static tr__sched_t *current(tr_runtime_t *rt) {
+    tr__sched_t *cur = tr__tls_cur;
+    return cur && cur->rt == rt ? cur : NULL;
 }
 
 int tr_runtime_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size_t len) {
     if (!rt) return TR_EINVAL;
-    if (to.sched < rt->nsched && tr__on_sched_thread(&rt->sched[to.sched])) {
+    tr__sched_t *s = tr__sched_of(rt, to);
+    if (s && tr__may_touch(s)) {
         if (rt->destroying) return TR_ESTOPPED;
-        return send_common(&rt->sched[to.sched], TR_REF_NONE, to, type, data, len, NULL, NULL,
-                           false);
+        return send_common(s, TR_REF_NONE, to, type, data, len, NULL, NULL, false);
     }
-    return foreign_send(rt, to, type, data, len, NULL, NULL, false);
+    return remote_send(rt, current(rt), TR_REF_NONE, to, type, data, len, NULL, NULL, false);
 }
 
 int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, size_t len,
@@ -267,15 +287,15 @@ int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, siz
         if (dtor) dtor(ptr);
         return TR_EINVAL;
     }
-    if (to.sched < rt->nsched && tr__on_sched_thread(&rt->sched[to.sched])) {
+    tr__sched_t *s = tr__sched_of(rt, to);
+    if (s && tr__may_touch(s)) {
         if (rt->destroying) {
             if (dtor) dtor(ptr);
             return TR_ESTOPPED;
         }
-        return send_common(&rt->sched[to.sched], TR_REF_NONE, to, type, NULL, len, ptr, dtor,
-                           true);
+        return send_common(s, TR_REF_NONE, to, type, NULL, len, ptr, dtor, true);
     }
-    return foreign_send(rt, to, type, NULL, len, ptr, dtor, true);
+    return remote_send(rt, current(rt), TR_REF_NONE, to, type, NULL, len, ptr, dtor, true);
 }
 
 /* ---- calls ---- */
@@ -283,13 +303,77 @@ int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, siz
 /* Start a call from an actor (`caller`) or a foreign thread (`sync`). Owns
  * env's payload. For actor callers an error return means nothing was
  * created; sync callers always learn the outcome through their channel. */
+/* A call from actor `caller` to an actor of another scheduler. The channel
+ * (and its timeout) lives here, on the caller's scheduler; the request goes
+ * through the callee's inbox with its place reserved, and the outcome comes
+ * back through ours (tr__chan_answer). */
+static int call_remote(tr__sched_t *s, tr__actor_t *caller, tr_ref_t to, tr__env_t *env,
+                       tr_cont_fn cont, void *cookie, uint32_t timeout_ms) {
+    tr_runtime_t *rt = s->rt;
+    const tr_handler_t *h = NULL;
+    tr__slot_t *sl = to.gen ? tr__slot_get(rt, to.slot) : NULL;
+    tr__typeinfo_t *ti = NULL;
+    tr__inode_t *n = NULL;
+    tr__chan_t *c = NULL;
+    uint32_t depth;
+    int err = 0;
+    if (!sl || TR__WORD_GEN(atomic_load_explicit(&sl->word, memory_order_acquire)) != to.gen ||
+        !(ti = atomic_load_explicit(&sl->ti, memory_order_acquire))) {
+        err = TR_EDEAD;
+    } else {
+        err = tr__check_type(ti, env->type, env->len, tr__env_data(env), &h);
+        if (err == TR_ENOHANDLER) TR__INC(s->c.dead_letters);
+    }
+    if (!err && (!(n = malloc(sizeof(*n))) || !(c = tr__chan_new(s)))) err = TR_ENOMEM;
+    if (!err && timeout_ms && tr__heap_push(s, &c->timer, tr__now_ms(s) + timeout_ms) != 0)
+        err = TR_ENOMEM;
+    if (!err && (err = reserve(sl, to.gen, &depth)) == TR_EFULL) {
+        tr_overflow_t pol = policy_for(sl, h);
+        if (pol == TR_OVERFLOW_DROP_OLDEST) {
+            env->flags |= TR__F_EVICT; /* the callee's scheduler makes room */
+            err = 0;
+        } else if (pol == TR_OVERFLOW_DROP_NEWEST) {
+            TR__INC(s->c.drops_newest);
+            free(n);
+            tr__chan_open(s, c, caller, NULL, to, env->type, cont, cookie);
+            tr__env_destroy(env);
+            tr__chan_resolve(s, c, TR_EDROPPED, 0, TR_DROP_OVERFLOW,
+                             "mailbox full: request dropped (drop_newest policy)", NULL, 0);
+            return 0;
+        }
+    }
+    if (err) {
+        if (c) {
+            if (c->timer.heap_idx != UINT32_MAX) tr__heap_remove(s, &c->timer);
+            tr__chan_release(s, c);
+        }
+        free(n);
+        tr__env_destroy(env);
+        TR__INC(s->c.sends_rejected);
+        return err;
+    }
+    tr__chan_open(s, c, caller, NULL, to, env->type, cont, cookie);
+    env->flags |= TR__F_CALL;
+    env->chan_idx = c->idx;
+    env->chan_gen = c->gen;
+    n->kind = TR__IN_CALL;
+    n->to = to;
+    n->sync = NULL;
+    n->env = *env;
+    tr__ev(s, TR_EV_SEND, env->sender, to, env->type, 1);
+    tr__post(&rt->sched[to.sched], n);
+    return 0;
+}
+
 int tr__call_start(tr__sched_t *s, tr__actor_t *caller, tr__sync_t *sync, tr_ref_t to,
                    tr__env_t *env, tr_cont_fn cont, void *cookie, uint32_t timeout_ms) {
     const tr_handler_t *h = NULL;
     tr__chan_t *c = NULL;
     uint32_t depth = 0;
     int err;
-    tr__actor_t *a = tr__actor_get(s->rt, to);
+    if (caller && to.sched != s->id && to.sched < s->rt->nsched)
+        return call_remote(s, caller, to, env, cont, cookie, timeout_ms);
+    tr__actor_t *a = tr__actor_get(s, to);
     if (!a) {
         err = TR_EDEAD;
     } else {
@@ -393,11 +477,83 @@ int tr_call_move(tr_ctx_t *ctx, tr_ref_t to, int type, void *ptr, size_t len, tr
 
 /* ---- inbox dispatch (scheduler thread) ---- */
 
+/* A call from another scheduler reached its callee's scheduler: queue it
+ * (its place was reserved by the caller), or tell the caller why not. */
+static void call_arrived(tr__sched_t *s, tr__inode_t *n) {
+    tr__env_t *env = &n->env;
+    uint16_t home = tr__chan_home(s, env->sender);
+    tr__actor_t *a = tr__actor_get(s, n->to);
+    bool evict = env->flags & TR__F_EVICT;
+    env->flags &= ~TR__F_EVICT;
+    int status = 0;
+    tr_drop_reason_t why = TR_DROP_NONE;
+    const char *detail = NULL;
+    uint32_t depth = 0;
+    if (!a) {
+        /* accepted, then its actor stopped: the reservation died with the
+         * old generation */
+        status = TR_EDEAD;
+        detail = "the actor stopped before the request reached its mailbox";
+    } else if (evict) {
+        int r = reserve(a->slot, a->ref.gen, &depth);
+        if (r == TR_EFULL && evict_oldest(s, a)) r = reserve(a->slot, a->ref.gen, &depth);
+        if (r) {
+            TR__INC(s->c.drops_newest);
+            count_drop(a);
+            status = TR_EDROPPED;
+            why = TR_DROP_OVERFLOW;
+            detail = "mailbox full: request dropped (drop_oldest policy, nothing to evict)";
+        }
+    } else {
+        depth = current_depth(a);
+    }
+    if (!status && tr__ring_push(&a->ring, env) != 0) {
+        unreserve(a);
+        status = TR_ENOMEM;
+        detail = "out of memory queueing the request";
+    }
+    if (status) {
+        tr__chan_answer(s, home, env->chan_idx, env->chan_gen, status, 0, why, detail, false,
+                        NULL, 0);
+        tr__env_destroy(env);
+        return;
+    }
+    TR__INC(s->c.msgs_sent);
+    if (depth > a->high_water) a->high_water = depth;
+    if (depth >= a->hi_mark) tr__wm_check_high(s, a, depth);
+    if (!(a->flags & (TR__A_IN_RUNQ | TR__A_RUNNING))) tr__schedule(s, a);
+}
+
 void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n) {
     tr__actor_t *a;
     switch (n->kind) {
+    case TR__IN_CALL:
+        call_arrived(s, n);
+        break;
+    case TR__IN_REPLY:
+        tr__chan_reply_arrived(s, n);
+        break;
+    case TR__IN_SYS:
+        a = tr__actor_get(s, n->to);
+        if (a && !(a->flags & TR__A_DEAD)) tr__actor_sys_append(s, a, n->ptr);
+        else tr__sysmsg_free(n->ptr);
+        break;
+    case TR__IN_KILL:
+        a = tr__actor_get(s, n->to);
+        if (a && !(a->flags & (TR__A_DEAD | TR__A_RUNNING))) tr__actor_kill(s, a, n->ptr);
+        free(n->ptr);
+        break;
+    case TR__IN_SPAWN:
+        tr__spawn_remote_init(s, n);
+        break;
+    case TR__IN_MONITOR:
+        tr__monitor_remote_add(s, n);
+        break;
+    case TR__IN_DEMONITOR:
+        tr__monitor_remote_del(s, n);
+        break;
     case TR__IN_SEND:
-        a = tr__actor_get(s->rt, n->to);
+        a = tr__actor_get(s, n->to);
         if (!a) {
             /* accepted, then its actor died: the reservation died with the
              * old generation, the message is a dead letter */
@@ -412,11 +568,11 @@ void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n) {
         tr__call_start(s, NULL, n->sync, n->to, &n->env, NULL, NULL, n->timeout_ms);
         break;
     case TR__IN_STOP:
-        a = tr__actor_get(s->rt, n->to);
+        a = tr__actor_get(s, n->to);
         if (a && !(a->flags & TR__A_STOP_QUEUED)) tr__actor_sys_push(s, a, TR__IN_STOP, n->arg);
         break;
     case TR__IN_SET_CAP:
-        a = tr__actor_get(s->rt, n->to);
+        a = tr__actor_get(s, n->to);
         if (a) tr__actor_set_capacity(s, a, n->arg);
         break;
     default:
@@ -429,8 +585,9 @@ int tr_call_sync(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size
                  tr_result_t *out, uint32_t timeout_ms) {
     if (out) memset(out, 0, sizeof(*out));
     if (!rt || !out || type <= 0 || len > UINT32_MAX || (len && !data)) return TR_EINVAL;
-    for (uint16_t i = 0; i < rt->nsched; i++)
-        if (tr__on_sched_thread(&rt->sched[i])) return TR_EWRONGTHREAD;
+    /* a scheduler thread (or the owner, which runs scheduler 0 or steps)
+     * would wait for itself */
+    if (current(rt) || pthread_equal(pthread_self(), rt->owner)) return TR_EWRONGTHREAD;
     if (rt->stopped) return TR_ESTOPPED;
     tr__sched_t *s = &rt->sched[to.sched < rt->nsched ? to.sched : 0];
     tr__inode_t *n = malloc(sizeof(*n));
@@ -452,7 +609,7 @@ int tr_call_sync(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size
         pthread_cond_destroy(&w.cv);
         return TR_ENOMEM;
     }
-    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
+    tr__post(s, n);
     pthread_mutex_lock(&w.mu);
     while (!w.done) pthread_cond_wait(&w.cv, &w.mu);
     pthread_mutex_unlock(&w.mu);

@@ -1,6 +1,9 @@
 /* runtime/debug.c: the debug socket server. A Unix stream socket served on
- * the scheduler's libev loop with non-blocking I/O; each line a client
- * sends is one request (runtime/debug_cmd.c), each answer one line.
+ * scheduler 0's libev loop with non-blocking I/O; each line a client sends
+ * is one request (runtime/debug_cmd.c), each answer one line. Scheduler 0
+ * is the one that may stop the world, which the commands that look at
+ * other schedulers' actors need; the server itself touches only its own
+ * clients.
  *
  * Who gets in (design invariant 7): the socket file is 0600 inside a
  * directory that must be 0700 and ours (created if missing); each accepted
@@ -12,7 +15,8 @@
  * stalls itself); an idle client is closed after debug_idle_ms; at the
  * client limit the longest-idle client is evicted to make room. The
  * watchers are unreferenced, so the debug socket never keeps a loop alive.
- * Like libuv's handles: stop the watchers, then free. Scheduler thread. */
+ * Like libuv's handles: stop the watchers, then free. Scheduler 0's
+ * thread (the owner thread; stepping too). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

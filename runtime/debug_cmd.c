@@ -3,7 +3,17 @@
  * shorthand), run the command against the runtime's own structures, and
  * write one JSON response line with jansson. No sockets here: the server
  * (runtime/debug.c), tr_debug_request and the fuzz target all come through
- * tr__debug_exec. Scheduler thread, outside handlers. */
+ * tr__debug_exec. Scheduler 0's thread (or the owner stepping), outside
+ * handlers.
+ *
+ * Actors, channels and event rings belong to their schedulers' threads, so
+ * a command that reads them runs with the world stopped (tr__world_stop):
+ * every other scheduler parked at a safe point, for the few milliseconds a
+ * JSON answer takes. A scheduler that does not park in time is running one
+ * long handler; the request is then answered `busy` instead of waiting
+ * (the watchdog's `alerts` tell which handler). Commands that read only
+ * counters, the config or the alerts do not stop anything, so they still
+ * answer while a handler hangs. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -86,7 +96,7 @@ static const char *path_of(tr_runtime_t *rt, tr__actor_t *a, char *buf, size_t l
 
 static json_t *jpath(tr_runtime_t *rt, tr_ref_t r) {
     if (!tr_ref_valid(r)) return json_string("(thread)");
-    tr__actor_t *a = tr__actor_get(rt, r);
+    tr__actor_t *a = tr__actor_get_any(rt, r);
     if (!a) return json_null();
     char b[256];
     return jstr(path_of(rt, a, b, sizeof(b)));
@@ -128,6 +138,7 @@ static json_t *actor_brief(tr_runtime_t *rt, tr__actor_t *a) {
     set(o, "path", jstr(path_of(rt, a, pb, sizeof(pb))));
     set(o, "name", jstr(tr__registry_name(rt, a->ref, nb, sizeof(nb))));
     set(o, "type", jstr(a->ti->type->name));
+    set(o, "sched", json_integer(a->ref.sched));
     set(o, "supervisor", json_boolean(tr__actor_sup(a) != NULL));
     const char *status = (a->flags & (TR__A_STOP_REQ | TR__A_STOP_QUEUED | TR__A_TRAPPED))
                              ? "stopping"
@@ -148,7 +159,9 @@ static json_t *actor_brief(tr_runtime_t *rt, tr__actor_t *a) {
     return o;
 }
 
-/* Find a live actor by "slot.gen", tree path or registered name. */
+/* Find a live actor of any scheduler by "slot.gen", tree path or
+ * registered name. Slots are shared by all schedulers, so "slot.gen" names
+ * one actor without its scheduler. */
 static tr__actor_t *find_actor(tr_runtime_t *rt, const char *arg) {
     unsigned slot, gen;
     char tail;
@@ -156,7 +169,7 @@ static tr__actor_t *find_actor(tr_runtime_t *rt, const char *arg) {
         tr_ref_t r = TR_REF_NONE;
         r.slot = slot;
         r.gen = gen;
-        tr__actor_t *a = tr__actor_get(rt, r);
+        tr__actor_t *a = tr__actor_get_any(rt, r);
         return a && !(a->flags & TR__A_DEAD) ? a : NULL;
     }
     size_t n = 0;
@@ -167,7 +180,7 @@ static tr__actor_t *find_actor(tr_runtime_t *rt, const char *arg) {
     free(v);
     if (found) return found;
     tr_ref_t r;
-    if (tr_whereis(rt, arg, &r) == 0) return tr__actor_get(rt, r);
+    if (tr_whereis(rt, arg, &r) == 0) return tr__actor_get_any(rt, r);
     return NULL;
 }
 
@@ -182,7 +195,7 @@ static json_t *event_json(tr_runtime_t *rt, const tr_event_t *e) {
     set(o, "msg_type", json_integer(e->msg_type));
     /* the name comes from the handling side's table when it is alive */
     tr_ref_t side = e->kind == TR_EV_SEND || e->kind == TR_EV_STALL ? e->peer : e->actor;
-    tr__actor_t *a = e->msg_type ? tr__actor_get(rt, side) : NULL;
+    tr__actor_t *a = e->msg_type ? tr__actor_get_any(rt, side) : NULL;
     set(o, "msg", a ? jmsg(a->ti->type, e->msg_type) : json_null());
     set(o, "arg", json_integer(e->arg));
     return o;
@@ -212,6 +225,7 @@ typedef int (*cmd_fn)(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f);
 typedef struct cmd_s {
     const char *name, *arg, *summary;
     cmd_fn fn;
+    bool world; /* reads actors, channels or rings: stop the world around it */
 } cmd_t;
 
 static const cmd_t commands[];
@@ -257,7 +271,7 @@ static json_t *history_json(const tr_child_info_t *c) {
 
 static void sup_fields(tr_runtime_t *rt, tr__actor_t *a, json_t *o, int depth) {
     tr__sup_info_t si;
-    tr__sup_info(&rt->sched[0], a, &si);
+    tr__sup_info(&rt->sched[a->ref.sched], a, &si);
     set(o, "strategy", json_string(PICK(strategy_names, si.strategy)));
     set(o, "intensity", ju(si.intensity));
     set(o, "period_ms", ju(si.period_ms));
@@ -267,12 +281,13 @@ static void sup_fields(tr_runtime_t *rt, tr__actor_t *a, json_t *o, int depth) {
     tr_child_info_t *ci = children_of(rt, a->ref, &n);
     for (int64_t i = 0; ci && i < n; i++) {
         const tr_child_info_t *c = &ci[i];
-        tr__actor_t *ca = tr_ref_valid(c->ref) ? tr__actor_get(rt, c->ref) : NULL;
+        tr__actor_t *ca = tr_ref_valid(c->ref) ? tr__actor_get_any(rt, c->ref) : NULL;
         json_t *k = ca && c->is_supervisor && depth < 64 ? sup_json(rt, ca, depth + 1)
                                                           : json_object();
         set(k, "name", jstr(c->name));
         set(k, "path", jstr(c->path));
         set(k, "id", ca ? jid(c->ref) : json_null());
+        set(k, "sched", ca ? json_integer(ca->ref.sched) : json_null());
         set(k, "kind", json_string(c->is_supervisor ? "supervisor" : "worker"));
         set(k, "type", jstr(c->type_name));
         set(k, "state", json_string(PICK(child_state_names, c->state)));
@@ -302,7 +317,8 @@ static int cmd_tree(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     (void)r;
     size_t n = 0;
     tr__actor_t **v = tr__live_actors(rt, false, &n);
-    if (!v && rt->actors_live) return failf(f, "internal", "out of memory");
+    if (!v && atomic_load_explicit(&rt->actors_live, memory_order_relaxed))
+        return failf(f, "internal", "out of memory");
     json_t *roots = json_array(), *loose = json_array();
     for (size_t i = 0; i < n; i++) {
         tr__actor_t *a = v[i];
@@ -314,6 +330,7 @@ static int cmd_tree(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
             set(o, "name", jstr(p));
             set(o, "path", jstr(p));
             set(o, "id", jid(a->ref));
+            set(o, "sched", json_integer(a->ref.sched));
             set(o, "kind", json_string("supervisor"));
             sup_fields(rt, a, o, 0);
             json_array_append_new(roots, o);
@@ -323,6 +340,7 @@ static int cmd_tree(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
             set(o, "id", jid(a->ref));
             set(o, "name", jstr(tr__registry_name(rt, a->ref, nb, sizeof(nb))));
             set(o, "type", jstr(a->ti->type->name));
+            set(o, "sched", json_integer(a->ref.sched));
             json_array_append_new(loose, o);
         }
     }
@@ -345,7 +363,8 @@ static int cmd_actors(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) 
     if (int_arg(r, ACTORS_DEFAULT, ACTORS_MAX, &limit, f)) return -1;
     size_t n = 0;
     tr__actor_t **v = tr__live_actors(rt, false, &n);
-    if (!v && rt->actors_live) return failf(f, "internal", "out of memory");
+    if (!v && atomic_load_explicit(&rt->actors_live, memory_order_relaxed))
+        return failf(f, "internal", "out of memory");
     json_t *a = json_array();
     for (size_t i = 0; i < n && i < (size_t)limit; i++) json_array_append_new(a, actor_brief(rt, v[i]));
     free(v);
@@ -377,11 +396,11 @@ static int cmd_actor(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     set(mon, "watching", ju(mw));
     set(mon, "watched_by", ju(mb));
     set(res, "monitors", mon);
-    uint64_t now = tr__now_ms(&rt->sched[0]);
+    uint64_t now = tr__now_ms(&rt->sched[0]); /* one clock for every scheduler */
     json_t *calls = json_array();
-    for (tr__chan_t *c = a->calls; c; c = c->next) {
+    for (tr__chan_t *c = a->calls; c; c = c->next) { /* channels of a's scheduler */
         json_t *e = json_object();
-        tr__actor_t *callee = tr__actor_get(rt, c->callee);
+        tr__actor_t *callee = tr__actor_get_any(rt, c->callee);
         set(e, "callee", jid(c->callee));
         set(e, "callee_path", jpath(rt, c->callee));
         set(e, "msg_type", json_integer(c->msg_type));
@@ -392,7 +411,10 @@ static int cmd_actor(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     set(res, "calls", calls);
     json_t *kept = json_array();
     for (struct tr_reply_s *k = x ? x->kept : NULL; k; k = k->next) {
-        tr__chan_t *c = tr__chan_lookup(&rt->sched[0], k->chan_idx, k->chan_gen);
+        /* the channel lives with its caller, maybe on another scheduler */
+        tr__chan_t *c = k->home < rt->nsched
+                            ? tr__chan_lookup(&rt->sched[k->home], k->chan_idx, k->chan_gen)
+                            : NULL;
         if (!c) continue;
         json_t *e = json_object();
         set(e, "caller", jid(c->caller));
@@ -410,14 +432,16 @@ static int cmd_actor(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     set(res, "config", cfg);
     json_t *rs = NULL;
     int64_t nc = 0;
-    tr__actor_t *p = x && tr_ref_valid(x->parent) ? tr__actor_get(rt, x->parent) : NULL;
+    tr__actor_t *p = x && tr_ref_valid(x->parent) ? tr__actor_get_any(rt, x->parent) : NULL;
     tr_child_info_t *ci = p ? children_of(rt, p->ref, &nc) : NULL;
     for (int64_t i = 0; ci && i < nc && !rs; i++)
         if (tr_ref_eq(ci[i].ref, a->ref)) rs = history_json(&ci[i]);
     free(ci);
     set(res, "restarts", rs ? rs : json_array());
+    /* every ring: its own scheduler's has what it did, the others' hold
+     * what actors there sent it */
     tr_event_t ev[TR__SCENE_EVENTS];
-    size_t ne = tr__events_of(&rt->sched[0], a->ref, ev, TR__SCENE_EVENTS);
+    size_t ne = tr__events_merged(rt, &a->ref, ev, TR__SCENE_EVENTS);
     json_t *evs = json_array();
     for (size_t i = 0; i < ne; i++) json_array_append_new(evs, event_json(rt, &ev[i]));
     set(res, "events", evs);
@@ -440,13 +464,13 @@ static json_t *chain_json(tr_runtime_t *rt, const tr__wnode_t *nodes, const uint
 static int cmd_waits(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     (void)r;
     tr__waits_t g;
-    if (tr__waits_build(&rt->sched[0], &g) != 0) return failf(f, "internal", "out of memory");
+    if (tr__waits_build(rt, &g) != 0) return failf(f, "internal", "out of memory");
     json_t *edges = json_array();
     for (size_t i = 0; i < g.nedges; i++) {
         const tr__wedge_t *e = &g.edges[i];
         json_t *o = json_object();
         tr_ref_t caller = g.nodes[e->from].ref, callee = g.nodes[e->to].ref;
-        tr__actor_t *ca = tr__actor_get(rt, callee);
+        tr__actor_t *ca = tr__actor_get_any(rt, callee);
         set(o, "caller", jid(caller));
         set(o, "caller_path", jpath(rt, caller));
         set(o, "callee", jid(callee));
@@ -485,19 +509,70 @@ static int cmd_waits(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     return 0;
 }
 
+/* Every scheduler has its own ring: `ring` is what they keep together,
+ * `total` what they recorded, and the events are merged by time. */
 static int cmd_trace(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
-    tr__sched_t *s = &rt->sched[0];
+    uint64_t ring = 0, total = 0;
+    for (uint16_t i = 0; i < rt->nsched; i++) {
+        ring += (uint64_t)rt->sched[i].ev_mask + 1;
+        total += rt->sched[i].ev_n;
+    }
     long long want;
-    if (int_arg(r, TRACE_DEFAULT, (long long)s->ev_mask + 1, &want, f)) return -1;
+    if (int_arg(r, TRACE_DEFAULT, (long long)ring, &want, f)) return -1;
     tr_event_t *ev = malloc((size_t)want * sizeof(*ev));
     if (!ev) return failf(f, "internal", "out of memory");
-    int64_t n = tr_runtime_events(rt, ev, (size_t)want);
+    size_t n = tr__events_merged(rt, NULL, ev, (size_t)want);
     json_t *a = json_array();
-    for (int64_t i = 0; i < n; i++) json_array_append_new(a, event_json(rt, &ev[i]));
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, event_json(rt, &ev[i]));
     free(ev);
-    set(res, "ring", ju((uint64_t)s->ev_mask + 1));
-    set(res, "total", ju(s->ev_n));
+    set(res, "ring", ju(ring));
+    set(res, "total", ju(total));
     set(res, "events", a);
+    return 0;
+}
+
+/* Real time since creation, in ns: scheduler busy time is measured in real
+ * time even under a manual clock, so its load is too. */
+static uint64_t real_uptime_ns(tr_runtime_t *rt) {
+    uint64_t now = tr__mono_ns(), t0 = rt->mono0_ms * 1000000u;
+    return now > t0 ? now - t0 : 0;
+}
+
+/* A fraction with three decimals (0.125), or null without a time base. */
+static json_t *jfrac(uint64_t part, uint64_t whole) {
+    if (!whole) return json_null();
+    double permille = (double)part * 1000.0 / (double)whole + 0.5;
+    return json_real((double)(uint64_t)permille / 1000.0);
+}
+
+static int cmd_schedulers(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
+    (void)r;
+    uint64_t up = real_uptime_ns(rt);
+    json_t *a = json_array();
+    for (uint16_t i = 0; i < rt->nsched; i++) {
+        tr_sched_stats_t st;
+        int e = tr_runtime_sched_stats(rt, i, &st);
+        if (e) {
+            json_decref(a);
+            return failf(f, "internal", "scheduler %u: %s", i, tr_strerror(e));
+        }
+        json_t *o = json_object();
+        set(o, "id", json_integer(st.id));
+        set(o, "actors", ju(st.actors));
+        set(o, "runq", ju(st.runq)); /* exact: its scheduler is parked */
+        set(o, "msgs_handled", ju(st.msgs_handled));
+        set(o, "loop_passes", ju(st.loop_passes));
+        set(o, "remote_in", ju(st.remote_in));
+        set(o, "wakeups", ju(st.wakeups));
+        set(o, "spins", ju(st.spins));
+        set(o, "spin_hits", ju(st.spin_hits));
+        set(o, "sleeps", ju(st.sleeps));
+        set(o, "busy_ms", ju(st.busy_ns / 1000000u));
+        set(o, "load", jfrac(st.busy_ns, up));
+        json_array_append_new(a, o);
+    }
+    set(res, "uptime_ms", ju(tr__now_ms(&rt->sched[0])));
+    set(res, "schedulers", a);
     return 0;
 }
 
@@ -506,6 +581,7 @@ static int cmd_stats(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) {
     tr_stats_t st;
     tr_runtime_stats(rt, &st);
     set(res, "uptime_ms", ju(tr__now_ms(&rt->sched[0])));
+    set(res, "schedulers", json_integer(rt->nsched)); /* each: `schedulers` */
     json_t *o = json_object();
 #define S(field) set(o, #field, ju(st.field))
     S(actors_spawned); S(actors_stopped); S(actors_live); S(msgs_sent); S(msgs_handled);
@@ -645,17 +721,21 @@ static int cmd_alerts(tr_runtime_t *rt, const req_t *r, json_t *res, fail_t *f) 
     return 0;
 }
 
+/* New commands go at the end: clients may rely on the order of the hello's
+ * list. `reload` must not stop the world: it stops it itself for as long as
+ * it needs (tr_runtime_reload). */
 static const cmd_t commands[] = {
-    {"help", "", "this list", cmd_help},
-    {"tree", "", "the supervision tree: strategies, intensity, children, restarts", cmd_tree},
-    {"actors", "[LIMIT]", "every live actor: mailbox, handled, drops, pending calls, busy time", cmd_actors},
-    {"actor", "<PATH|NAME|ID>", "one actor in detail, with its type's inspect output", cmd_actor},
-    {"waits", "", "the wait-for graph: pending calls, deadlock cycles, stalls", cmd_waits},
-    {"trace", "[N]", "the flight recorder's last N events (default 50)", cmd_trace},
-    {"stats", "", "runtime counters, reply channels by outcome, debug and detector counters", cmd_stats},
-    {"config", "", "the running config, its generation and the last reload result", cmd_config},
-    {"reload", "", "re-read the config file now (as the reload signal does)", cmd_reload},
-    {"alerts", "[N]", "the last N stall, deadlock and hung-handler reports (default 20)", cmd_alerts},
+    {"help", "", "this list", cmd_help, false},
+    {"tree", "", "the supervision tree: strategies, intensity, children, restarts, schedulers", cmd_tree, true},
+    {"actors", "[LIMIT]", "every live actor: scheduler, mailbox, handled, drops, pending calls, busy time", cmd_actors, true},
+    {"actor", "<PATH|NAME|ID>", "one actor in detail, with its type's inspect output", cmd_actor, true},
+    {"waits", "", "the wait-for graph across schedulers: pending calls, deadlock cycles, stalls", cmd_waits, true},
+    {"trace", "[N]", "the flight recorder's last N events, every scheduler's merged by time (default 50)", cmd_trace, true},
+    {"stats", "", "runtime counters, reply channels by outcome, debug and detector counters", cmd_stats, false},
+    {"config", "", "the running config, its generation and the last reload result", cmd_config, false},
+    {"reload", "", "re-read the config file now (as the reload signal does)", cmd_reload, false},
+    {"alerts", "[N]", "the last N stall, deadlock and hung-handler reports (default 20)", cmd_alerts, false},
+    {"schedulers", "", "each scheduler: actors, run queue, messages, wake-ups, spins, sleeps, load", cmd_schedulers, true},
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 
@@ -751,7 +831,8 @@ out:
 /* ---- responses ---- */
 
 static char *dump_line(json_t *o) {
-    char *s = json_dumps(o, JSON_COMPACT);
+    /* reals are fractions rounded to 3 decimals: 6 digits print them exactly */
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(o);
     return s;
 }
@@ -789,6 +870,23 @@ char *tr__debug_error_line(const char *code, const char *fmt, ...) {
     return error_obj(NULL, code, msg);
 }
 
+/* Run one command; with the world stopped when it reads what belongs to
+ * the schedulers' threads. The answer is a tree of jansson copies, so the
+ * world resumes before it is serialized. */
+static int run(tr_runtime_t *rt, const cmd_t *cmd, const req_t *r, json_t *res, fail_t *f) {
+    if (!cmd->world) return cmd->fn(rt, r, res, f);
+    int e = tr__world_stop(rt, TR__WORLD_WAIT_MS);
+    if (e == TR_ETIMEDOUT)
+        return failf(f, "busy",
+                     "%s: a scheduler did not reach a safe point within %u ms; a handler is "
+                     "probably running long (see `alerts`); try again",
+                     cmd->name, TR__WORLD_WAIT_MS);
+    if (e) return failf(f, "internal", "%s: cannot stop the schedulers: %s", cmd->name, tr_strerror(e));
+    int rc = cmd->fn(rt, r, res, f);
+    tr__world_resume(rt);
+    return rc;
+}
+
 int tr__debug_exec(tr_runtime_t *rt, const char *line, size_t len, char **out, bool *failed) {
     *out = NULL;
     *failed = false;
@@ -819,7 +917,7 @@ int tr__debug_exec(tr_runtime_t *rt, const char *line, size_t len, char **out, b
         }
     }
     json_t *res = rc == 0 ? json_object() : NULL;
-    if (rc == 0) rc = cmd->fn(rt, &r, res, &f);
+    if (rc == 0) rc = run(rt, cmd, &r, res, &f);
     char *s;
     if (rc == 0) {
         json_t *o = json_object();
@@ -847,8 +945,10 @@ int tr__debug_exec(tr_runtime_t *rt, const char *line, size_t len, char **out, b
 int tr_debug_request(tr_runtime_t *rt, const char *line, size_t len, char **out) {
     if (!rt || !out || (!line && len)) return TR_EINVAL;
     *out = NULL;
+    /* scheduler 0's thread (the owner thread, or stepping) outside any
+     * handler: the only place that may stop the world */
     tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s) || s->ctx.actor) return TR_EWRONGTHREAD;
+    if (!tr__may_touch(s) || s->ctx.actor) return TR_EWRONGTHREAD;
     bool failed;
     int e = tr__debug_exec(rt, line ? line : "", len, out, &failed);
     if (e) return e;

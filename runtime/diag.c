@@ -1,25 +1,31 @@
 /* runtime/diag.c: the two detectors behind "who is stuck, and why".
  *
- * Stall detector (scheduler thread). While calls are pending, a check runs
- * on the runtime's timer heap every stall_ms/4 (10 ms .. 1 s). A call
- * pending for stall_ms or more is reported once, with its wait-for chain:
- * the caller, the callee, then the oldest call the callee itself waits for,
- * and so on until an actor that waits for nobody (a stall) or an actor
- * already in the chain (a deadlock). Every call of the chain that is over
- * the threshold counts as reported, so one cycle gives one report. Runtime
- * time, so a manual clock drives it in tests.
+ * Stall detector (per scheduler, on its own thread). While calls are
+ * pending in a scheduler's channel table, a check runs on that scheduler's
+ * timer heap every stall_ms/4 (10 ms .. 1 s). A call pending for stall_ms
+ * or more is reported once, with its wait-for chain: the caller, the
+ * callee, then the oldest call the callee itself waits for, and so on until
+ * an actor that waits for nobody (a stall) or an actor already in the chain
+ * (a deadlock). Every call of the chain that is over the threshold counts
+ * as reported, so one cycle gives one report. A check looks only inside
+ * its own scheduler's actors (another scheduler's are that thread's): a
+ * chain that reaches an actor of another scheduler ends there, named from
+ * what any thread may read (registry, slot type). Stepping, one thread runs
+ * every scheduler and the chain is followed everywhere. Runtime time, so a
+ * manual clock drives it in tests.
  *
- * Watchdog (its own thread, real time). The scheduler marks each handler
- * invocation with a heartbeat (an odd sequence number while it runs, three
- * relaxed stores). The watchdog samples it every threshold/4; when the same
- * odd number is still there after the threshold, the handler is hung. It
- * asks the scheduler thread for its stack with SIGURG (whose default action
- * is to ignore it, so a late signal harms nobody); the handler records the
- * interrupted context's return addresses with libunwind (no malloc, no
- * lock: the hung code may hold the malloc lock) and posts a semaphore; the
- * watchdog names them with dladdr. The report then
- * goes to the log, the alerts ring and the hook, all from the watchdog
- * thread, because the scheduler thread is the one that is stuck.
+ * Watchdog (its own thread, real time). Each scheduler marks each handler
+ * invocation with its own heartbeat (an odd sequence number while it runs,
+ * three relaxed stores). The watchdog samples every scheduler's every
+ * threshold/4; when the same odd number is still there after the
+ * threshold, that scheduler's handler is hung. It asks that scheduler's
+ * thread for its stack with SIGURG (whose default action is to ignore it,
+ * so a late signal harms nobody); the handler records the interrupted
+ * context's return addresses with libunwind (no malloc, no lock: the hung
+ * code may hold the malloc lock) and posts a semaphore; the watchdog names
+ * them with dladdr. The report then goes to the log, the alerts ring and
+ * the hook, all from the watchdog thread, because the scheduler thread is
+ * the one that is stuck.
  *
  * OTP has no equivalent of either (its scheduler preempts, and a process
  * stuck in receive is just waiting); sysmon's long_schedule is the closest
@@ -149,15 +155,49 @@ static tr__chan_t *oldest_call(tr__actor_t *a) {
     return best;
 }
 
+/* The actor at one hop of a chain, if this check may look inside it: an
+ * actor of s, or of any scheduler while stepping (one thread runs them
+ * all). An actor of another running scheduler is that thread's alone: the
+ * chain stops there and is named from what any thread may read. */
+static tr__actor_t *hop_actor(tr__sched_t *s, tr_ref_t ref) {
+    if (ref.sched == s->id) return tr__actor_get(s, ref);
+    return tr__stepping(s->rt) ? tr__actor_get_any(s->rt, ref) : NULL;
+}
+
+/* The type of the actor a ref names, from its slot (any thread): NULL when
+ * the slot holds another incarnation. The generation is read on both sides
+ * of the type so a slot reused in between is not believed. Typeinfo lives
+ * as long as the runtime, so the pointer stays valid either way. */
+static const tr_actor_type_t *slot_type(tr_runtime_t *rt, tr_ref_t ref) {
+    tr__slot_t *sl = tr_ref_valid(ref) ? tr__slot_get(rt, ref.slot) : NULL;
+    if (!sl) return NULL;
+    uint64_t w1 = atomic_load_explicit(&sl->word, memory_order_acquire);
+    tr__typeinfo_t *ti = atomic_load_explicit(&sl->ti, memory_order_acquire);
+    uint64_t w2 = atomic_load_explicit(&sl->word, memory_order_acquire);
+    if (!ti || TR__WORD_GEN(w1) != ref.gen || TR__WORD_GEN(w2) != ref.gen) return NULL;
+    return ti->type;
+}
+
 static void node_name(tr__sched_t *s, tr_ref_t ref, char *buf, size_t len) {
     if (!tr_ref_valid(ref)) {
         snprintf(buf, len, "(thread)");
         return;
     }
-    tr__actor_t *a = tr__actor_get(s->rt, ref);
+    tr__actor_t *a = hop_actor(s, ref);
     char p[256];
-    snprintf(buf, len, "%s (%u.%u)", a ? tr__actor_path(s, a, p, sizeof(p)) : "(stopped)",
-             ref.slot, ref.gen);
+    const char *name = NULL;
+    if (a) {
+        name = tr__actor_path(s, a, p, sizeof(p));
+    } else if (!(name = tr__registry_name(s->rt, ref, p, sizeof(p)))) {
+        /* supervised children are registered under their path; else the
+         * slot's type, as tr__actor_path would say */
+        const tr_actor_type_t *t = slot_type(s->rt, ref);
+        name = t ? (t->name ? t->name : "actor") : "(stopped)";
+    }
+    if (!a && ref.sched != s->id && s->rt->nsched > 1) /* a hop not followed */
+        snprintf(buf, len, "%s (%u.%u, scheduler %u)", name, ref.slot, ref.gen, ref.sched);
+    else
+        snprintf(buf, len, "%s (%u.%u)", name, ref.slot, ref.gen);
 }
 
 /* names[from..n) joined with " -> " into buf (cut at its size). */
@@ -170,6 +210,14 @@ static void join(char *buf, size_t len, char names[][160], size_t from, size_t n
     }
 }
 
+/* Why the chain ends where it does, for the stall text. */
+static const char *chain_end_note(tr__sched_t *s, tr_ref_t last, tr__actor_t *end) {
+    if (end) return !end->ring.count && !end->calls ? " (the last one waits for nobody)" : "";
+    if (tr_ref_valid(last) && last.sched != s->id)
+        return " (the last one runs on another scheduler: `waits` shows the whole graph)";
+    return "";
+}
+
 static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t thr) {
     tr_ref_t refs[CHAIN_MAX];
     size_t n = 0;
@@ -179,7 +227,9 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
     c->stall_seen = 1;
     tr__actor_t *end = NULL;
     while (n < CHAIN_MAX) {
-        tr__actor_t *a = tr__actor_get(s->rt, refs[n - 1]);
+        /* a->calls are channels of a's own scheduler: s's when a is, and
+         * any while stepping, so marking them is this thread's to do */
+        tr__actor_t *a = hop_actor(s, refs[n - 1]);
         tr__chan_t *next = a ? oldest_call(a) : NULL;
         end = a;
         if (!next) break;
@@ -196,8 +246,8 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
         chain[i] = names[i];
     }
     join(list, sizeof(list), names, 0, n);
-    tr__actor_t *callee = tr__actor_get(s->rt, c->callee);
-    const char *msg = callee ? tr_msg_type_name(callee->ti->type, c->msg_type) : NULL;
+    const tr_actor_type_t *ct = slot_type(s->rt, c->callee);
+    const char *msg = ct ? tr_msg_type_name(ct, c->msg_type) : NULL;
     uint64_t age = now - c->created_ms;
     char text[1536];
     if (cycle) {
@@ -215,12 +265,11 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
     } else
         snprintf(text, sizeof(text), "stall: %s has waited %llu ms for a reply to %s; chain: %s%s",
                  names[0], (unsigned long long)age, msg ? msg : "?", list,
-                 end && !end->ring.count && !end->calls ? " (the last one waits for nobody)"
-                                                        : "");
+                 chain_end_note(s, refs[n - 1], end));
     tr__ev(s, TR_EV_STALL, c->caller, c->callee, c->msg_type,
            age > INT32_MAX ? INT32_MAX : (int32_t)age);
     s->ev[(s->ev_n - 1) & s->ev_mask].time_ms = now; /* found now, maybe outside a pass */
-    tr__actor_t *caller = c->caller_actor;
+    tr__actor_t *caller = c->caller_actor; /* an actor of s: its channel is homed here */
     char cp[256];
     tr_diag_t d = {
         .kind = cycle ? TR_DIAG_DEADLOCK : TR_DIAG_STALL,
@@ -237,6 +286,11 @@ static void report_chain(tr__sched_t *s, tr__chan_t *c, uint64_t now, uint64_t t
     report(s->rt, &d);
 }
 
+/* s's own channels: the calls its actors made and the tr_call_sync calls
+ * into its actors. A chain that leaves s is followed no further (its next
+ * hop's calls are another thread's), so a deadlock through two schedulers
+ * shows here as a stall on each side, and as one cycle in `waits`, which
+ * stops the world to read every table. */
 void tr__stall_check(tr__sched_t *s) {
     int32_t thr = s->rt->opts.stall_ms;
     if (thr <= 0) return; /* turned off by a reload: the check is not re-armed */
@@ -303,7 +357,12 @@ static void sig_uninstall(void) {
     pthread_mutex_unlock(&sig_mu);
 }
 
-/* Ask the scheduler thread for its stack; false when it did not come. */
+/* Ask s's thread for its stack; false when it did not come. s->thread
+ * names the thread that runs s's handlers (its own, or the owner thread
+ * while stepping); it was written before the handler's heartbeat, which the
+ * watchdog read with acquire. If that thread has gone on to another
+ * scheduler's handler meanwhile (stepping), the signal finds that one's
+ * request flag clear and the wait below times out: no report is mixed up. */
 static bool take_backtrace(tr__sched_t *s) {
     s->wd_nframes = 0;
     atomic_store_explicit(&s->wd_bt_req, 1, memory_order_release);
@@ -345,15 +404,15 @@ static void report_hung(tr_runtime_t *rt, tr__sched_t *s, uint64_t seq, uint64_t
     tr_ref_t ref = bt ? s->wd_actor : TR_REF_NONE;
     int type = bt ? s->wd_type : 0;
     const char *type_name = bt && s->wd_type_name ? s->wd_type_name : "?";
-    const char *msg = NULL;
-    tr__slot_t *sl = tr_ref_valid(ref) ? tr__slot_get(rt, ref.slot) : NULL;
-    tr__typeinfo_t *ti = sl ? atomic_load_explicit(&sl->ti, memory_order_acquire) : NULL;
-    if (ti && type) msg = tr_msg_type_name(ti->type, type);
+    const tr_actor_type_t *at = type ? slot_type(rt, ref) : NULL;
+    const char *msg = at ? tr_msg_type_name(at, type) : NULL;
     const char *path = bt && s->wd_path[0] ? s->wd_path : bt ? type_name : "an actor (the scheduler thread did not answer the backtrace signal)";
-    char text[768];
+    char where[32] = "";
+    if (rt->nsched > 1) snprintf(where, sizeof(where), " on scheduler %u", s->id);
+    char text[800];
     snprintf(text, sizeof(text),
-             "hung handler: %s (%u.%u, type %s) has been handling %s (type %d) for %llu ms%s",
-             path, ref.slot, ref.gen, type_name, msg ? msg : "a message", type,
+             "hung handler: %s (%u.%u, type %s)%s has been handling %s (type %d) for %llu ms%s",
+             path, ref.slot, ref.gen, type_name, where, msg ? msg : "a message", type,
              (unsigned long long)ran_ms, still ? "" : " (it returned while being reported)");
     tr_diag_t d = {
         .kind = TR_DIAG_HUNG,
@@ -369,12 +428,33 @@ static void report_hung(tr_runtime_t *rt, tr__sched_t *s, uint64_t seq, uint64_t
     report(rt, &d);
 }
 
+/* What the watchdog remembers of one scheduler's heartbeat. */
+typedef struct wd_track_s {
+    uint64_t last_seq, since_ns;
+    bool reported;
+} wd_track_t;
+
+/* One sample of scheduler s: a handler still running under the same odd
+ * heartbeat for the threshold is hung, reported once per invocation. */
+static void wd_sample(tr_runtime_t *rt, tr__sched_t *s, wd_track_t *t, int32_t ms) {
+    uint64_t q = atomic_load_explicit(&s->wd_seq, memory_order_acquire);
+    uint64_t now = tr__mono_ns();
+    if (!(q & 1) || q != t->last_seq) {
+        t->last_seq = q;
+        t->since_ns = now;
+        t->reported = false;
+    } else if (!t->reported && now - t->since_ns >= (uint64_t)ms * 1000000u) {
+        t->reported = true;
+        report_hung(rt, s, q, (now - t->since_ns) / 1000000u);
+    }
+}
+
 static void *watchdog_main(void *arg) {
     tr_runtime_t *rt = arg;
     tr__diag_t *g = rt->diag;
-    tr__sched_t *s = &rt->sched[0];
-    uint64_t last_seq = 0, since_ns = 0;
-    bool reported = false;
+    wd_track_t track[TR_SCHEDULERS_MAX];
+    memset(track, 0, sizeof(track));
+    uint16_t ns = rt->nsched <= TR_SCHEDULERS_MAX ? rt->nsched : TR_SCHEDULERS_MAX;
     pthread_mutex_lock(&g->mu);
     while (!g->quit) {
         int32_t ms = atomic_load_explicit(&g->wd_ms, memory_order_relaxed);
@@ -389,16 +469,10 @@ static void *watchdog_main(void *arg) {
         pthread_cond_timedwait(&g->cv, &g->mu, &ts);
         if (g->quit || ms <= 0) continue;
         pthread_mutex_unlock(&g->mu);
-        uint64_t q = atomic_load_explicit(&s->wd_seq, memory_order_acquire);
-        uint64_t now = tr__mono_ns();
-        if (!(q & 1) || q != last_seq) {
-            last_seq = q;
-            since_ns = now;
-            reported = false;
-        } else if (!reported && now - since_ns >= (uint64_t)ms * 1000000u) {
-            reported = true;
-            report_hung(rt, s, q, (now - since_ns) / 1000000u);
-        }
+        /* every scheduler, each with its own heartbeat; a hung one is
+         * reported (up to WD_BT_WAIT_MS for its stack) before the next is
+         * sampled, which only delays that one's report */
+        for (uint16_t i = 0; i < ns; i++) wd_sample(rt, &rt->sched[i], &track[i], ms);
         pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);
@@ -424,7 +498,26 @@ void tr__diag_apply(tr_runtime_t *rt) {
             tr__log(rt, TR_LOG_ERROR, "watchdog: cannot start its thread: %s", strerror(errno));
         }
     }
-    if (rt->opts.stall_ms > 0) tr__stall_arm(&rt->sched[0]);
+    /* A stall check lives on its scheduler's heap, so only a thread that
+     * may touch that scheduler arms it here. Another scheduler's check is
+     * armed by the next call it opens (mailbox/chan.c); calls it opened
+     * while stall_ms was off are checked from then on. */
+    if (rt->opts.stall_ms > 0)
+        for (uint16_t i = 0; i < rt->nsched; i++)
+            if (tr__may_touch(&rt->sched[i])) tr__stall_arm(&rt->sched[i]);
+}
+
+/* The diagnostics fields of every scheduler (its semaphore for the
+ * watchdog's backtraces, its stall check's timer node); `n` schedulers
+ * have their semaphore when this fails. */
+static int sched_init(tr_runtime_t *rt, uint16_t *n) {
+    for (*n = 0; *n < rt->nsched; (*n)++) {
+        tr__sched_t *s = &rt->sched[*n];
+        if (sem_init(&s->wd_bt_done, 0, 0) != 0) return TR_ESYS;
+        s->stall_node.kind = TR__TM_STALL;
+        s->stall_node.heap_idx = UINT32_MAX;
+    }
+    return 0;
 }
 
 int tr__diag_init(tr_runtime_t *rt) {
@@ -433,14 +526,13 @@ int tr__diag_init(tr_runtime_t *rt) {
     pthread_mutex_init(&g->mu, NULL);
     g->hook = rt->opts.on_diag;
     g->hook_arg = rt->opts.diag_arg;
-    tr__sched_t *s = &rt->sched[0];
-    if (sem_init(&s->wd_bt_done, 0, 0) != 0) {
+    uint16_t n;
+    if (sched_init(rt, &n) != 0) {
+        while (n) sem_destroy(&rt->sched[--n].wd_bt_done);
         pthread_mutex_destroy(&g->mu);
         free(g);
         return TR_ESYS;
     }
-    s->stall_node.kind = TR__TM_STALL;
-    s->stall_node.heap_idx = UINT32_MAX;
     rt->diag = g;
     tr__diag_apply(rt);
     return 0;
@@ -458,9 +550,12 @@ void tr__diag_fini(tr_runtime_t *rt) {
         pthread_cond_destroy(&g->cv);
     }
     if (g->sig_installed) sig_uninstall();
-    tr__sched_t *s = &rt->sched[0];
-    if (s->stall_node.heap_idx != UINT32_MAX) tr__heap_remove(s, &s->stall_node);
-    sem_destroy(&s->wd_bt_done);
+    /* no scheduler thread runs any more: every heap is ours */
+    for (uint16_t i = 0; i < rt->nsched; i++) {
+        tr__sched_t *s = &rt->sched[i];
+        if (s->stall_node.heap_idx != UINT32_MAX) tr__heap_remove(s, &s->stall_node);
+        sem_destroy(&s->wd_bt_done);
+    }
     for (size_t i = 0; i < TR__ALERTS; i++) alert_free(g->ring[i]);
     pthread_mutex_destroy(&g->mu);
     free(g);

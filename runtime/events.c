@@ -1,13 +1,17 @@
-/* runtime/events.c: the per-scheduler event ring, a flight recorder of
+/* runtime/events.c: the per-scheduler event rings, a flight recorder of
  * recent runtime events (spawn, send, handle, reply, drop, panic, restart,
- * stop, down). Fixed-size records in a power-of-two ring, written with plain
- * stores on the scheduler thread; the oldest are overwritten. Panic scenes
- * take the panicking actor's events from it; the debug socket's `trace` will
- * read it whole. Scheduler thread only. */
+ * stop, down, stall). Fixed-size records in a power-of-two ring per
+ * scheduler, written with plain stores on that scheduler's thread; the
+ * oldest are overwritten. Panic scenes take the panicking actor's events
+ * from its scheduler's ring; the debug socket's `trace` and
+ * tr_runtime_events merge every ring by time.
+ * Threads: a ring is written by its scheduler only, so it is read by that
+ * scheduler, or by anyone with the world stopped (tr__world_stop) or
+ * stepping: never concurrently with its writer. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/internal.h"
+#include "runtime/diag.h"
 
 int tr__events_init(tr__sched_t *s, uint32_t n) {
     uint32_t size = 1;
@@ -56,12 +60,58 @@ size_t tr__events_of(tr__sched_t *s, tr_ref_t a, tr_event_t *out, size_t cap) {
     return k;
 }
 
+/* Walks every ring from its newest event and fills out from the back, so
+ * the result is the most recent `cap` across schedulers, oldest first. Each
+ * ring is already in time order; a k-way merge keeps that order, and equal
+ * times are ordered by scheduler id (a ring records milliseconds, so events
+ * of one millisecond on two schedulers have no truer order). */
+size_t tr__events_merged(tr_runtime_t *rt, const tr_ref_t *who, tr_event_t *out, size_t cap) {
+    uint64_t left[TR_SCHEDULERS_MAX]; /* events not yet visited, per ring */
+    uint16_t ns = rt->nsched <= TR_SCHEDULERS_MAX ? rt->nsched : TR_SCHEDULERS_MAX;
+    uint64_t avail = 0;
+    for (uint16_t i = 0; i < ns; i++) avail += left[i] = ring_len(&rt->sched[i]);
+    size_t k = cap;
+    if (!who) /* every event is taken: place them from the right offset */
+        k = avail < cap ? (size_t)avail : cap;
+    size_t n = k;
+    while (k) {
+        const tr_event_t *best = NULL;
+        uint16_t bi = 0;
+        for (uint16_t i = 0; i < ns; i++) {
+            if (!left[i]) continue;
+            const tr__sched_t *s = &rt->sched[i];
+            const tr_event_t *e = &s->ev[(s->ev_n - 1 - (ring_len(s) - left[i])) & s->ev_mask];
+            if (!best || e->time_ms >= best->time_ms) { /* >=: a later ring wins a tie */
+                best = e;
+                bi = i;
+            }
+        }
+        if (!best) break;
+        left[bi]--;
+        if (who && !tr_ref_eq(best->actor, *who) && !tr_ref_eq(best->peer, *who)) continue;
+        out[--k] = *best;
+    }
+    if (k) { /* `who` had fewer than cap events: close the gap */
+        memmove(out, out + k, (n - k) * sizeof(*out));
+        n -= k;
+    }
+    return n;
+}
+
 int64_t tr_runtime_events(tr_runtime_t *rt, tr_event_t *out, size_t cap) {
     if (!rt || (!out && cap)) return TR_EINVAL;
-    tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
-    uint64_t len = ring_len(s);
-    size_t n = cap < len ? cap : (size_t)len;
-    for (size_t i = 0; i < n; i++) out[i] = s->ev[(s->ev_n - n + i) & s->ev_mask];
+    tr__sched_t *s0 = &rt->sched[0];
+    /* Alone on the rings: the owner thread stepping (it runs every
+     * scheduler), or the single scheduler's own thread (inside handlers
+     * too, as always). */
+    if (tr__stepping(rt) || (rt->nsched == 1 && tr__may_touch(s0)))
+        return (int64_t)tr__events_merged(rt, NULL, out, cap);
+    /* Scheduler threads write their rings right now: only scheduler 0's
+     * thread outside handlers may stop them to read. */
+    if (!tr__may_touch(s0) || s0->ctx.actor) return TR_EWRONGTHREAD;
+    int e = tr__world_stop(rt, TR__WORLD_WAIT_MS);
+    if (e) return e;
+    size_t n = tr__events_merged(rt, NULL, out, cap);
+    tr__world_resume(rt);
     return (int64_t)n;
 }

@@ -51,12 +51,17 @@ typedef struct tr__counters_s {
     tr__ctr_t chan_undelivered, chan_cancelled, late_replies, conts_cancelled;
     tr__ctr_t watermark_high, watermark_low, inbox_wakeups, loop_passes;
     tr__ctr_t panics, faults_isolated, restarts, downs, exits, config_updates;
+    /* per scheduler only (not summed into tr_stats_t) */
+    tr__ctr_t remote_in, spins, spin_hits, sleeps, busy_ns;
 } tr__counters_t;
 
 /* Runtime-private message types (below TR_MSG_USER, above the public ones). */
 enum {
     TR__MSG_EXIT = 8,      /* payload tr__exit_t: a child stopped (to its supervisor) */
     TR__MSG_SUP_TIMER = 9, /* payload tr__sup_tick_t: a supervisor's own timer */
+    TR__MSG_STARTED = 10,  /* payload tr__exit_t: a child whose init ran on
+                              another scheduler is up (reason TR_STOP_NORMAL)
+                              or failed (TR_STOP_PANIC, detail why) */
 };
 typedef struct tr__exit_s {
     tr_ref_t child;
@@ -144,14 +149,32 @@ static inline void tr__ring_pop(tr__ring_t *r, tr__env_t *out) {
 void tr__ring_free(tr__ring_t *r);
 
 /* ---- MPSC inbox (mailbox/inbox.c) ---- */
+/* Inbox node kinds (IN_*) and system-lane kinds (SYS_*): one numbering,
+ * since a stop request is both. Every node names its target actor `to`
+ * (except REPLY, addressed to a channel homed on the receiving scheduler). */
 enum {
-    TR__IN_SEND,
-    TR__IN_CALL_SYNC,
-    TR__IN_STOP,
-    TR__IN_SET_CAP,
+    TR__IN_SEND,      /* env: a one-way message, its place already reserved
+                         (TR__F_EVICT: drop_oldest must make room) */
+    TR__IN_CALL_SYNC, /* env + sync: a tr_call_sync from a foreign thread */
+    TR__IN_STOP,      /* arg: the tr_stop_reason_t */
+    TR__IN_SET_CAP,   /* arg: the new capacity */
     TR__SYS_EXIT,
     TR__SYS_DOWN,
-    TR__SYS_CONFIG /* UpdateConfig: apply the snapshot in tr__sysmsg_t.cfg */
+    TR__SYS_CONFIG,   /* UpdateConfig: apply the snapshot in tr__sysmsg_t.cfg */
+    TR__SYS_STARTED,  /* to a supervisor: a child's remote init ran (arg: 0 up,
+                         else failed; detail why) */
+    TR__IN_CALL,      /* env (TR__F_CALL): a call from an actor on another
+                         scheduler; the channel's home is env.sender.sched */
+    TR__IN_REPLY,     /* the outcome of channel env.chan_idx/chan_gen, homed
+                         here: arg status, id error, timeout_ms drop reason,
+                         from the responder, ptr the detail (malloc'd or
+                         NULL), env's payload the reply data */
+    TR__IN_SYS,       /* ptr: a tr__sysmsg_t for `to`'s system lane */
+    TR__IN_KILL,      /* brutal kill of `to`; ptr: the detail (malloc'd) */
+    TR__IN_SPAWN,     /* run the init of `to` (created by another scheduler);
+                         ptr: the args, arg 1 when ptr is a copy to free */
+    TR__IN_MONITOR,   /* `from` monitors `to` under id */
+    TR__IN_DEMONITOR  /* `from` dropped monitor id on `to` */
 };
 typedef struct tr__sync_s tr__sync_t;
 typedef struct tr__inode_s {
@@ -161,6 +184,9 @@ typedef struct tr__inode_s {
     uint32_t arg;
     tr__sync_t *sync;
     uint32_t timeout_ms;
+    tr_ref_t from;
+    int64_t id;
+    void *ptr;
     tr__env_t env;
 } tr__inode_t;
 typedef struct tr__inbox_s {
@@ -219,6 +245,7 @@ struct tr__sync_s { /* lives on the tr_call_sync caller's stack */
 
 struct tr_reply_s { /* a kept reply channel */
     uint32_t chan_idx, chan_gen;
+    uint16_t home; /* the scheduler whose table holds the channel */
     struct tr__actor_s *owner;
     struct tr_reply_s *prev, *next;
 };
@@ -279,6 +306,7 @@ typedef struct tr__sysmsg_s {
     int64_t id;     /* DOWN: monitor id */
     char *detail;   /* owned, may be NULL */
     tr_config_t *cfg; /* CONFIG: a reference to the snapshot */
+    int remote;     /* DOWN: came from another scheduler's monitor node */
 } tr__sysmsg_t;
 
 enum {
@@ -289,8 +317,13 @@ enum {
     TR__A_WM_HIGH = 1u << 4,
     TR__A_WM_CUSTOM = 1u << 5,
     TR__A_STOP_QUEUED = 1u << 8, /* a stop request is on the system lane */
-    TR__A_UNSTARTED = 1u << 9,   /* init refused: no terminate, not counted */
+    TR__A_UNSTARTED = 1u << 9,   /* init refused or not run yet: no terminate,
+                                    not counted */
+    TR__A_REMOTE_INIT = 1u << 10, /* created by another scheduler, init not run
+                                     yet (its parent learns of a failure by an
+                                     exit signal) */
     TR__A_TRAPPED = 1u << 11,    /* TR_MSG_SHUTDOWN delivered: next stop is final */
+    TR__A_TELL_PARENT = 1u << 12, /* unused */
 };
 /* The reason of a requested stop lives in flags bits 16..19. */
 #define TR__A_REASON_SHIFT 16
@@ -317,7 +350,11 @@ typedef struct tr__fdwatch_s {
  * while it exists (each one's teardown removes its monitors). */
 typedef struct tr__mon_s {
     int64_t id;
+    /* Both set for a monitor inside one scheduler. Across schedulers each
+     * side keeps its own node: the watcher's has target NULL, the target's
+     * has watcher NULL, and `peer` names the other side. */
     struct tr__actor_s *watcher, *target;
+    tr_ref_t peer;
     struct tr__mon_s *t_prev, *t_next; /* in the target's mon_in list */
     struct tr__mon_s *w_prev, *w_next; /* in the watcher's mon_out list */
 } tr__mon_t;
@@ -435,7 +472,9 @@ typedef struct tr__panic_s {
 typedef struct tr__sched_s {
     tr_runtime_t *rt;
     uint16_t id;
-    pthread_t thread;
+    pthread_t thread;  /* the owner thread until its own thread starts */
+    _Atomic int quit;  /* its thread should leave its loop */
+    int own_loop;      /* the runtime created this loop */
     struct ev_loop *loop;
     ev_prepare prepare;
     ev_idle idle;
@@ -451,8 +490,6 @@ typedef struct tr__sched_s {
     uint32_t heap_len, heap_cap;
     uint64_t timer_seq;
     int64_t next_timer_id;
-    uint64_t vnow_ms; /* manual clock */
-    uint64_t mono0_ms; /* CLOCK_MONOTONIC at creation: runtime time 0 */
     uint64_t pass_now_ms; /* runtime time at the start of the current pass */
     /* reply channels: chunked table + free list */
     tr__chan_t **chan_chunks;
@@ -461,7 +498,9 @@ typedef struct tr__sched_s {
     tr__wm_event_t *wm_ev;
     uint32_t wm_len, wm_cap;
     uint64_t handled_total;
-    uint32_t spawn_seq;
+    _Atomic uint64_t actors; /* live actors placed here */
+    _Atomic uint32_t runq_len; /* single writer: this scheduler */
+    pthread_t tid;             /* its thread, while one runs (for the join) */
     int (*until_pred)(void *);
     void *until_arg;
     /* the turn being run, kept here (not on the stack) so a panic can clean up */
@@ -522,29 +561,46 @@ struct tr_runtime_s {
     _Atomic int log_level;
     _Atomic int stop_req;     /* tr_runtime_stop */
     _Atomic int shutdown_req; /* tr_runtime_shutdown */
-    int shutting_down;        /* scheduler's view */
+    _Atomic int shutting_down; /* set by scheduler 0, read by all */
     int stopped;              /* ordered shutdown completed */
     int destroying;
     ev_signal sigint, sigterm;
-    tr__sched_t *sched; /* one for now; refs carry the index */
+    tr__sched_t *sched; /* nsched of them; refs carry the index */
     uint16_t nsched;
-    /* actor table */
+    pthread_t owner;            /* the thread that created the runtime */
+    _Atomic int threads_running; /* scheduler threads 1..n-1 are running */
+    _Atomic uint32_t place_rr;  /* round-robin placement */
+    _Atomic uint32_t spawn_seq; /* spawn order, across schedulers */
+    int sync_spawn;             /* spawns from the stepping owner thread in
+                                   progress (nested: init spawning) */
+    uint64_t vnow_ms;           /* manual clock (owner thread moves it) */
+    uint64_t mono0_ms;          /* CLOCK_MONOTONIC at creation: runtime time 0 */
+    /* stopping the world: scheduler 0 parks the others at a safe point */
+    pthread_mutex_t world_mu;
+    pthread_cond_t world_cv;
+    _Atomic int world_req;
+    int parked;
+    int world_depth; /* nested stops by the same (scheduler 0) thread */
+    /* actor table (slot_mu: allocation and release) */
+    pthread_mutex_t slot_mu;
     _Atomic(tr__slot_t *) slot_chunks[TR__SLOT_CHUNKS];
-    uint32_t slot_nchunks;
+    _Atomic uint32_t slot_nchunks;
     uint32_t slot_free; /* free list head, UINT32_MAX when empty */
-    uint64_t actors_live;
+    _Atomic uint64_t actors_live;
+    pthread_mutex_t types_mu;
     tr__typeinfo_t *types; /* uthash by descriptor */
     /* registry */
     pthread_mutex_t reg_mu;
     tr__regent_t *reg_by_name, *reg_by_slot;
-    /* fd ownership */
+    /* fd ownership (fd_mu) */
+    pthread_mutex_t fd_mu;
     tr__fdown_t *fd_owners;
     tr__counters_t fc; /* foreign threads: atomic fetch_add */
     /* supervision */
     tr_panic_hook_fn panic_hook;
     void *panic_hook_arg;
     _Atomic int exit_status;
-    uint64_t sups_live;
+    _Atomic uint64_t sups_live;
     int faults_installed;
     /* configuration (runtime/reload.c) */
     tr_runtime_opts_t base_opts; /* the options before [runtime] overrode them */
@@ -644,11 +700,35 @@ char *tr__debug_error_line(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* runtime/runtime.c */
-/* The live actors (not torn down), in spawn order or newest first; the
- * caller frees the array. NULL when out of memory (*n is then 0). */
+/* The live actors (not torn down) of every scheduler, in spawn order or
+ * newest first; the caller frees the array. NULL when out of memory (*n is
+ * then 0). With the world stopped (or stepping). */
 tr__actor_t **tr__live_actors(tr_runtime_t *rt, bool newest_first, size_t *n);
-bool tr__on_sched_thread(const tr__sched_t *s);
+/* The scheduler this thread is running right now (a scheduler thread, the
+ * owner thread inside tr_runtime_run, or the owner stepping one), or NULL. */
+extern __thread tr__sched_t *tr__tls_cur;
+/* May this thread touch s's structures directly? True on s's own thread,
+ * and on the owner thread outside any pass while no scheduler thread runs
+ * (stepping: every scheduler is the owner thread's). */
+bool tr__may_touch(const tr__sched_t *s);
+/* The owner thread, stepping (no scheduler threads): it may touch all. */
+bool tr__stepping(const tr_runtime_t *rt);
+static inline tr__sched_t *tr__sched_of(tr_runtime_t *rt, tr_ref_t ref) {
+    return ref.sched < rt->nsched ? &rt->sched[ref.sched] : NULL;
+}
 void tr__wake(tr__sched_t *s);
+/* Push a node onto s's inbox, waking s if the inbox was empty. */
+static inline void tr__post(tr__sched_t *s, tr__inode_t *n);
+/* Stop the world: park every running scheduler thread other than the
+ * caller's at a safe point (between passes, no handler on its stack), so
+ * the caller may read and change every scheduler's actors. Scheduler 0's
+ * thread (or the stepping owner) only, outside handlers. 0, or
+ * TR_ETIMEDOUT when a scheduler did not park within `wait_ms` (a handler
+ * running that long): nothing is parked then. No-op when stepping. */
+int tr__world_stop(tr_runtime_t *rt, uint32_t wait_ms);
+void tr__world_resume(tr_runtime_t *rt);
+/* A scheduler's safe point: park here while the world is stopped. */
+void tr__safepoint(tr__sched_t *s);
 uint64_t tr__now_ms(tr__sched_t *s);
 void tr__log(tr_runtime_t *rt, tr_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -684,6 +764,10 @@ static inline void tr__pframe_pop(tr__sched_t *s, tr__pframe_t *f) {
  * actor `a` with what it was doing. */
 void tr__panic_report(tr__sched_t *s, tr__actor_t *a, const char *what);
 int tr__faults_install(tr_runtime_t *rt);
+/* An alternate signal stack for the calling (scheduler) thread, so a stack
+ * overflow in a handler can still be reported; freed by altstack_free. */
+int tr__altstack_install(tr__sched_t *s);
+void tr__altstack_free(tr__sched_t *s);
 /* Return addresses of the context a signal interrupted (ucontext from an
  * SA_SIGINFO handler), innermost first: no allocation, no lock, so it is
  * safe even when the interrupted code holds the malloc lock. */
@@ -698,6 +782,9 @@ const char *tr__actor_path(tr__sched_t *s, tr__actor_t *a, char *buf, size_t len
 
 /* runtime/sched.c */
 static inline void tr__schedule(tr__sched_t *s, tr__actor_t *a) {
+    atomic_store_explicit(&s->runq_len,
+                          atomic_load_explicit(&s->runq_len, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     a->flags |= TR__A_IN_RUNQ;
     a->runq_next = NULL;
     if (s->runq_tail) s->runq_tail->runq_next = a;
@@ -754,14 +841,28 @@ static inline void tr__slot_release_places(tr__slot_t *sl, uint32_t n) {
                           memory_order_release);
 }
 
-/* The live actor a ref names, or NULL. Scheduler thread. */
-static inline tr__actor_t *tr__actor_get(tr_runtime_t *rt, tr_ref_t ref) {
+/* The live actor a ref names on any scheduler, or NULL. Only with the
+ * world stopped or stepping (tr__world_stop), or for refs of the calling
+ * scheduler (use tr__actor_get). */
+static inline tr__actor_t *tr__actor_get_any(tr_runtime_t *rt, tr_ref_t ref) {
     if (TR__UNLIKELY(ref.gen == 0 || ref.sched >= rt->nsched)) return NULL;
     tr__slot_t *sl = tr__slot_get(rt, ref.slot);
     if (TR__UNLIKELY(!sl)) return NULL;
     uint64_t w = atomic_load_explicit(&sl->word, memory_order_relaxed);
     if (TR__UNLIKELY(TR__WORD_GEN(w) != ref.gen)) return NULL;
     return sl->u.actor;
+}
+
+/* The live actor a ref names if it lives on s, else NULL (an actor of
+ * another scheduler is reached through that scheduler's inbox only).
+ * s's thread. */
+static inline tr__actor_t *tr__actor_get(tr__sched_t *s, tr_ref_t ref) {
+    if (TR__UNLIKELY(ref.sched != s->id)) return NULL;
+    return tr__actor_get_any(s->rt, ref);
+}
+
+static inline void tr__post(tr__sched_t *s, tr__inode_t *n) {
+    if (tr__inbox_push(&s->inbox, n)) tr__wake(s);
 }
 
 /* Validate a send against the target's table; 0, TR_ENOHANDLER, TR_EINVAL.
@@ -814,6 +915,18 @@ void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg);
 void tr__actor_sys_append(tr__sched_t *s, tr__actor_t *a, tr__sysmsg_t *m);
 tr__extra_t *tr__actor_extra(tr__actor_t *a);
 void tr__actor_set_capacity(tr__sched_t *s, tr__actor_t *a, uint32_t cap);
+/* By ref, on any scheduler, from scheduler s's thread: directly when the
+ * actor is s's, else through its scheduler's inbox. A dead target is a
+ * no-op (the control message is freed). */
+void tr__sys_send(tr__sched_t *s, tr_ref_t to, tr__sysmsg_t *m);
+void tr__sys_notify_ref(tr__sched_t *s, tr_ref_t to, int kind, tr_ref_t from, int64_t id,
+                        tr_stop_reason_t reason, const char *detail);
+void tr__stop_ref(tr__sched_t *s, tr_ref_t to, tr_stop_reason_t reason);
+void tr__kill_ref(tr__sched_t *s, tr_ref_t to, const char *detail);
+/* Run the init of an actor another scheduler created (TR__IN_SPAWN). */
+void tr__spawn_remote_init(tr__sched_t *s, tr__inode_t *n);
+/* The scheduler a spawn with `opts` lands on (0..n-1), or -1 (TR_EINVAL). */
+int tr__place(tr_runtime_t *rt, const tr_spawn_opts_t *opts);
 
 /* actors/registry.c */
 void tr__registry_drop_slot(tr_runtime_t *rt, tr_ref_t ref);
@@ -827,6 +940,13 @@ void tr__owned_release_all(tr__sched_t *s, tr__actor_t *a);
 /* `a` stopped: DOWN to its watchers; its own monitors are removed. */
 void tr__monitors_on_stop(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason,
                           const char *detail);
+/* Inbox: a watcher on another scheduler monitors / stops monitoring n->to. */
+void tr__monitor_remote_add(tr__sched_t *s, tr__inode_t *n);
+void tr__monitor_remote_del(tr__sched_t *s, tr__inode_t *n);
+/* A DOWN from another scheduler reached watcher `a`: false when the
+ * monitor was dropped meanwhile (the DOWN is then discarded, as OTP's
+ * demonitor promises). */
+bool tr__monitor_down_arrived(tr__actor_t *a, int64_t id);
 
 /* supervisor/supervisor.c */
 typedef struct tr__sup_info_s {
@@ -866,6 +986,22 @@ void tr__discard_env(tr__sched_t *s, tr__env_t *env, tr_drop_reason_t reason,
 void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n);
 
 /* mailbox/chan.c */
+/* The scheduler whose table holds the channel of a call from `sender`:
+ * the caller's for actors, the callee's own for tr_call_sync. */
+static inline uint16_t tr__chan_home(const tr__sched_t *s, tr_ref_t sender) {
+    return sender.gen ? sender.sched : s->id;
+}
+/* Give channel (home, idx, gen) its outcome, from scheduler s (the
+ * responder's): resolved here when home is s, else sent home through its
+ * inbox (data and detail copied). A channel no longer pending counts as a
+ * late reply. `copy_detail`: the detail is the application's and is
+ * copied, else it must be static. Returns 0 or TR_ENOMEM (the outcome is
+ * then an out-of-memory drop, or lost when even that cannot be sent). */
+int tr__chan_answer(tr__sched_t *s, uint16_t home, uint32_t idx, uint32_t gen, int status,
+                    int error, tr_drop_reason_t why, const char *detail, bool copy_detail,
+                    const void *data, size_t len);
+/* Inbox: an outcome for a channel homed on s (TR__IN_REPLY). */
+void tr__chan_reply_arrived(tr__sched_t *s, tr__inode_t *n);
 tr__chan_t *tr__chan_new(tr__sched_t *s);
 tr__chan_t *tr__chan_lookup(tr__sched_t *s, uint32_t idx, uint32_t gen);
 /* The channel at table index idx (any state), NULL past the table: lets

@@ -211,7 +211,7 @@ void tr__panic_report(tr__sched_t *s, tr__actor_t *a, const char *what) {
 
 int tr_set_panic_hook(tr_runtime_t *rt, tr_panic_hook_fn fn, void *arg) {
     if (!rt) return TR_EINVAL;
-    if (!tr__on_sched_thread(&rt->sched[0]) || rt->sched[0].ctx.actor) return TR_EWRONGTHREAD;
+    if (!tr__may_touch(&rt->sched[0]) || rt->sched[0].ctx.actor) return TR_EWRONGTHREAD;
     rt->panic_hook = fn;
     rt->panic_hook_arg = fn ? arg : NULL;
     return 0;
@@ -363,7 +363,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
 }
 
 /* Remove and free the alternate signal stack we installed, if any. */
-static void altstack_free(tr__sched_t *s) {
+void tr__altstack_free(tr__sched_t *s) {
     if (!s->altstack) return;
     stack_t ds;
     memset(&ds, 0, sizeof(ds));
@@ -373,8 +373,7 @@ static void altstack_free(tr__sched_t *s) {
     s->altstack = NULL;
 }
 
-int tr__faults_install(tr_runtime_t *rt) {
-    tr__sched_t *s = &rt->sched[0];
+int tr__altstack_install(tr__sched_t *s) {
     stack_t cur;
     if (sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE)) {
         size_t size = 64 * 1024;
@@ -390,7 +389,15 @@ int tr__faults_install(tr_runtime_t *rt) {
         }
         s->altstack = mem;
     }
-    int err = 0;
+    return 0;
+}
+
+/* The owner thread's stack here; scheduler threads install theirs when
+ * they start (runtime.c). */
+int tr__faults_install(tr_runtime_t *rt) {
+    tr__sched_t *s = &rt->sched[0];
+    int err = tr__altstack_install(s);
+    if (err) return err;
     pthread_mutex_lock(&fault_mu);
     if (fault_users == 0) {
         struct sigaction sa;
@@ -404,7 +411,7 @@ int tr__faults_install(tr_runtime_t *rt) {
     if (!err) fault_users++;
     pthread_mutex_unlock(&fault_mu);
     if (err) {
-        altstack_free(s);
+        tr__altstack_free(s);
         return err;
     }
     rt->faults_installed = 1;
@@ -417,6 +424,6 @@ void tr__faults_uninstall(tr_runtime_t *rt) {
     if (--fault_users == 0)
         for (size_t i = 0; i < NFAULT; i++) sigaction(fault_signals[i], &fault_old[i], NULL);
     pthread_mutex_unlock(&fault_mu);
-    altstack_free(&rt->sched[0]);
+    tr__altstack_free(&rt->sched[0]);
     rt->faults_installed = 0;
 }

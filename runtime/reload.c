@@ -26,12 +26,12 @@ static const char *const runtime_keys[] = {
     "log_level",       "mailbox_capacity",   "batch",          "pass_budget",
     "fault_isolation", "event_ring",         "debug_socket",   "schedulers",
     "stall_threshold", "watchdog_threshold", "handler_timing", "debug_max_clients",
-    "debug_idle_timeout", NULL};
+    "debug_idle_timeout", "spin_us", NULL};
 
 /* The [runtime] values in effect. */
 typedef struct rt_eff_s {
     int log_level;
-    int64_t cap, batch, budget, event_ring, schedulers;
+    int64_t cap, batch, budget, event_ring, schedulers, spin_us; /* schedulers: -1 absent */
     int fault;
     const char *debug_socket;
     int64_t dbg_clients;
@@ -60,7 +60,8 @@ static int read_runtime(const tr_config_t *cfg, const tr_runtime_opts_t *base, r
         (r = tr_config_int(&v, "event_ring", base->event_ring ? base->event_ring : 1024, 16,
                            1 << 20, &e->event_ring, err)) ||
         (r = tr_config_str(&v, "debug_socket", NULL, &e->debug_socket, err)) ||
-        (r = tr_config_int(&v, "schedulers", 1, 0, 1024, &e->schedulers, err)) ||
+        (r = tr_config_int(&v, "schedulers", -1, 0, TR_SCHEDULERS_MAX, &e->schedulers, err)) ||
+        (r = tr_config_int(&v, "spin_us", base->spin_us, 0, 10000, &e->spin_us, err)) ||
         (r = tr_config_duration(&v, "stall_threshold", threshold_default(base->stall_ms), 0,
                                 INT32_MAX, &e->stall_ms, err)) ||
         (r = tr_config_duration(&v, "watchdog_threshold", threshold_default(base->watchdog_ms),
@@ -77,11 +78,6 @@ static int read_runtime(const tr_config_t *cfg, const tr_runtime_opts_t *base, r
         (e->debug_socket[0] != '/' || strlen(e->debug_socket) > TR_DEBUG_PATH_MAX)) {
         r = tr_config_refuse(err, &v, "debug_socket",
                              "must be `default`, `off` or an absolute path of at most 107 bytes");
-        goto fail;
-    }
-    if (e->schedulers != 1) {
-        r = tr_config_refuse(err, &v, "schedulers",
-                             "only 1 scheduler is supported by this version");
         goto fail;
     }
     return 0;
@@ -135,6 +131,7 @@ static void apply_runtime(tr_runtime_t *rt, const rt_eff_t *e) {
     rt->opts.handler_timing = e->timing;
     rt->opts.debug_max_clients = (uint32_t)e->dbg_clients;
     rt->opts.debug_idle_ms = (uint32_t)e->dbg_idle_ms;
+    rt->opts.spin_us = (uint32_t)e->spin_us; /* 0: never spin */
     tr__diag_apply(rt);
 }
 
@@ -154,7 +151,7 @@ static void status_set(tr_runtime_t *rt, int result, const tr_config_error_t *er
 
 const char *tr__actor_config_name(tr_runtime_t *rt, tr__actor_t *a, char *buf, size_t len) {
     if (a->x && a->x->path) return a->x->path;
-    tr__sched_t *s = &rt->sched[0];
+    tr__sched_t *s = &rt->sched[a->ref.sched];
     if (a == s->init_actor && s->init_name) { /* registered after init */
         snprintf(buf, len, "%s", s->init_name);
         return buf;
@@ -199,6 +196,8 @@ int tr__config_init(tr_runtime_t *rt) {
         apply_runtime(rt, &eff);
         o->fault_isolation = (tr_fault_isolation_t)eff.fault;
         o->event_ring = (uint32_t)eff.event_ring;
+        if (eff.schedulers >= 0) /* 0 in a config: one per online CPU */
+            o->schedulers = eff.schedulers ? (uint16_t)eff.schedulers : TR_SCHEDULERS_ONLINE;
         /* points into cfg, which is rt->config until create has bound
          * the socket (tr__debug_start clears it) */
         if (eff.debug_socket)
@@ -345,13 +344,26 @@ static int apply(tr__sched_t *s, tr_config_t *cfg, tr_config_error_t *err) {
     rt_eff_t eff;
     int r = check_config(rt, cfg, &eff, err);
     size_t n = 0, nmsg = 0;
+    /* the world stands still from the validation to the commit: no actor
+     * starts, stops or changes its config meanwhile, on any scheduler */
+    if (r == 0 && tr__world_stop(rt, 1000) != 0) {
+        if (err) {
+            memset(err, 0, sizeof(*err));
+            snprintf(err->reason, sizeof(err->reason),
+                     "a scheduler did not reach a safe point within 1000 ms (a handler running "
+                     "that long?): try again");
+        }
+        return TR_ETIMEDOUT;
+    }
+    bool stopped = r == 0;
     tr__actor_t **v = r ? NULL : tr__live_actors(rt, false, &n);
     tr__sysmsg_t **msgs = NULL;
     if (r == 0 && !v) r = TR_ENOMEM;
     if (r == 0) r = validate_actors(s, cfg, v, n, err);
     if (r == 0 && n && !(msgs = calloc(n, sizeof(*msgs)))) r = TR_ENOMEM;
     for (size_t i = 0; r == 0 && i < n; i++) {
-        if (!wants_update(rt, v[i], cfg)) continue;
+        /* an init still to run reads the newest config itself */
+        if ((v[i]->flags & TR__A_REMOTE_INIT) || !wants_update(rt, v[i], cfg)) continue;
         if (!(msgs[i] = calloc(1, sizeof(**msgs)))) r = TR_ENOMEM;
         nmsg++;
     }
@@ -363,6 +375,7 @@ static int apply(tr__sched_t *s, tr_config_t *cfg, tr_config_error_t *err) {
         for (size_t i = 0; msgs && i < n; i++) free(msgs[i]);
         free(msgs);
         free(v);
+        if (stopped) tr__world_resume(rt);
         return r;
     }
     /* commit: nothing below can fail */
@@ -380,10 +393,12 @@ static int apply(tr__sched_t *s, tr_config_t *cfg, tr_config_error_t *err) {
         msgs[i]->kind = TR__SYS_CONFIG;
         msgs[i]->arg = (uint32_t)gen;
         msgs[i]->cfg = tr_config_retain(cfg);
-        tr__actor_sys_append(s, v[i], msgs[i]);
+        /* the world is stopped: straight onto its lane and run queue */
+        tr__actor_sys_append(&rt->sched[v[i]->ref.sched], v[i], msgs[i]);
     }
     free(msgs);
     free(v);
+    tr__world_resume(rt);
     tr__log(rt, TR_LOG_NOTICE, "config: %s applied, generation %llu (%zu actor(s) to update)",
             tr_config_name(cfg), (unsigned long long)gen, nmsg);
     note_restart_keys(rt, old, cfg);
@@ -397,8 +412,9 @@ static int reload_common(tr_runtime_t *rt, tr_config_t *cfg, tr_config_error_t *
     if (!err) err = &local;
     memset(err, 0, sizeof(*err));
     int r;
-    if (!tr__on_sched_thread(s)) r = TR_EWRONGTHREAD;
-    else if (rt->shutting_down || rt->destroying) r = TR_ESTOPPED;
+    if (!tr__may_touch(s) || s->ctx.actor) r = TR_EWRONGTHREAD;
+    else if (atomic_load_explicit(&rt->shutting_down, memory_order_relaxed) || rt->destroying)
+        r = TR_ESTOPPED;
     else if (rt->reloading) r = TR_EALREADY;
     else if (!cfg && !rt->config_path) r = TR_EINVAL;
     else r = 0;
@@ -546,8 +562,10 @@ uint64_t tr_ctx_config_generation(tr_ctx_t *ctx) {
 
 int tr_actor_config_generation(tr_runtime_t *rt, tr_ref_t ref, uint64_t *out) {
     if (!rt || !out) return TR_EINVAL;
-    if (!tr__on_sched_thread(&rt->sched[0])) return TR_EWRONGTHREAD;
-    tr__actor_t *a = tr__actor_get(rt, ref);
+    tr__sched_t *s = tr__sched_of(rt, ref);
+    if (!s) return TR_EDEAD;
+    if (!tr__may_touch(s)) return TR_EWRONGTHREAD;
+    tr__actor_t *a = tr__actor_get(s, ref);
     if (!a || (a->flags & TR__A_DEAD)) return TR_EDEAD;
     *out = a->ring.owner_cfg_gen;
     return 0;

@@ -11,9 +11,11 @@
 
 bool tr__has_work(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
-    return s->runq_head != NULL ||
-           atomic_load_explicit(&s->inbox.head, memory_order_relaxed) != NULL ||
-           (!rt->shutting_down && atomic_load_explicit(&rt->shutdown_req, memory_order_relaxed)) ||
+    if (s->runq_head != NULL || atomic_load_explicit(&s->inbox.head, memory_order_relaxed) != NULL)
+        return true;
+    if (s->id != 0) return false; /* the runtime-wide requests are scheduler 0's */
+    return (!atomic_load_explicit(&rt->shutting_down, memory_order_relaxed) &&
+            atomic_load_explicit(&rt->shutdown_req, memory_order_relaxed)) ||
            atomic_load_explicit(&rt->reload_req, memory_order_relaxed);
 }
 
@@ -118,7 +120,16 @@ static int run_sys_one(tr__sched_t *s, tr__actor_t *a) {
     case TR__SYS_CONFIG:
         ran = tr__config_update(s, a, m);
         break;
+    case TR__SYS_STARTED:
+        if (tr__ti_lookup(a->ti, TR__MSG_STARTED)) {
+            tr__exit_t ex = {m->from, m->arg ? TR_STOP_PANIC : TR_STOP_NORMAL,
+                             m->detail ? m->detail : ""};
+            dispatch_sys(s, a, m, TR__MSG_STARTED, &ex, sizeof(ex));
+            ran = 1;
+        }
+        break;
     case TR__SYS_DOWN:
+        if (m->remote && !tr__monitor_down_arrived(a, m->id)) break; /* demonitored */
         if (tr__ti_lookup(a->ti, TR_MSG_DOWN)) {
             tr_down_t d = {m->id, m->from, (tr_stop_reason_t)m->arg,
                            m->detail ? m->detail : tr_stop_reason_str((tr_stop_reason_t)m->arg)};
@@ -249,10 +260,9 @@ void tr__panic_drop_current(tr__sched_t *s) {
     switch (s->run_kind) {
     case TR__RUN_MSG: {
         tr_msg_t *m = &s->run_msg;
-        if ((m->flags_ & TR__F_CALL) && !(m->flags_ & (TR__F_REPLIED | TR__F_KEPT))) {
-            tr__chan_t *c = tr__chan_lookup(s, m->chan_idx_, m->chan_gen_);
-            if (c) tr__chan_drop(s, c, TR_DROP_PANICKED, s->panic.detail);
-        }
+        if ((m->flags_ & TR__F_CALL) && !(m->flags_ & (TR__F_REPLIED | TR__F_KEPT)))
+            tr__chan_answer(s, tr__chan_home(s, m->sender), m->chan_idx_, m->chan_gen_,
+                            TR_EDROPPED, 0, TR_DROP_PANICKED, s->panic.detail, true, NULL, 0);
         if (!(m->flags_ & TR__F_TAKEN)) tr__env_destroy(&s->run_env);
         break;
     }
@@ -284,6 +294,9 @@ static void run_turns(tr__sched_t *s) {
         s->runq_head = a->runq_next;
         if (!s->runq_head) s->runq_tail = NULL;
         a->flags &= ~TR__A_IN_RUNQ;
+        atomic_store_explicit(&s->runq_len,
+                              atomic_load_explicit(&s->runq_len, memory_order_relaxed) - 1,
+                              memory_order_relaxed);
         if (TR__UNLIKELY(a->flags & TR__A_DEAD)) {
             tr__actor_free(s, a);
             continue;
@@ -296,11 +309,14 @@ static void run_turns(tr__sched_t *s) {
 
 void tr__drain_inbox(tr__sched_t *s) {
     tr__inode_t *n = tr__inbox_take(&s->inbox);
+    uint64_t k = 0;
     while (n) {
         tr__inode_t *next = n->next;
         tr__inbox_dispatch(s, n);
         n = next;
+        k++;
     }
+    if (k) TR__ADD(s->c.remote_in, k);
 }
 
 int tr__run_pass(tr__sched_t *s) {

@@ -7,7 +7,11 @@
  * mailbox and system lane, no queued continuation, no pending call of its
  * own, no timer, no watched fd. Nothing can wake it, so nothing will
  * answer: the "vegetative state" with no CPU and no blocked thread.
- * Scheduler thread, outside handlers. */
+ * Calls cross schedulers: a call's channel lives in its caller's
+ * scheduler's table (a tr_call_sync's in its callee's), so the graph is
+ * built from every table at once, with the world stopped
+ * (tr__world_stop) or stepping, from scheduler 0's thread outside
+ * handlers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,44 +46,82 @@ void tr__waits_free(tr__waits_t *g) {
     memset(g, 0, sizeof(*g));
 }
 
-/* Edges from the channel table; nodes keyed, sorted and deduplicated. */
-static int collect(tr__sched_t *s, tr__waits_t *g, uint64_t **ckeys) {
-    size_t cap = 0, n = 0;
-    while (tr__chan_at_index(s, (uint32_t)cap)) cap += 1024; /* whole chunks */
-    uint32_t *kept = calloc(cap ? cap : 1, sizeof(*kept));
-    if (!kept) return TR_ENOMEM;
+/* Channel table sizes, whole chunks (tr__chan_at_index is NULL past the
+ * table): off[h] is where scheduler h's indexes start in one array over
+ * every table. Returns the total. */
+static size_t table_sizes(tr_runtime_t *rt, size_t *off) {
+    size_t total = 0;
+    for (uint16_t h = 0; h < rt->nsched; h++) {
+        size_t cap = 0;
+        while (tr__chan_at_index(&rt->sched[h], (uint32_t)cap)) cap += 1024;
+        off[h] = total;
+        total += cap;
+    }
+    off[rt->nsched] = total;
+    return total;
+}
+
+/* The generation of every kept reply channel, at its home's offset: a
+ * kept channel lives in its caller's scheduler's table, not in the table
+ * of the actor that holds it. */
+static uint32_t *kept_gens(tr_runtime_t *rt, const size_t *off, size_t total) {
+    uint32_t *kept = calloc(total ? total : 1, sizeof(*kept));
+    if (!kept) return NULL;
     size_t na = 0;
-    tr__actor_t **v = tr__live_actors(s->rt, false, &na);
+    tr__actor_t **v = tr__live_actors(rt, false, &na);
+    if (!v) { /* out of memory: without them every edge would look queued */
+        free(kept);
+        return NULL;
+    }
     for (size_t i = 0; i < na; i++)
         for (struct tr_reply_s *r = v[i]->x ? v[i]->x->kept : NULL; r; r = r->next)
-            if (r->chan_idx < cap) kept[r->chan_idx] = r->chan_gen;
+            if (r->home < rt->nsched && off[r->home] + r->chan_idx < off[r->home + 1])
+                kept[off[r->home] + r->chan_idx] = r->chan_gen;
     free(v);
-    for (size_t i = 0; i < cap; i++)
-        if (tr__chan_at_index(s, (uint32_t)i)->state == TR__CH_PENDING) n++;
+    return kept;
+}
+
+/* Edges from every scheduler's channel table; nodes keyed, sorted and
+ * deduplicated. *ckeys and *crefs: caller and callee per edge. */
+static int collect(tr_runtime_t *rt, tr__waits_t *g, uint64_t **ckeys, tr_ref_t **crefs) {
+    size_t off[TR_SCHEDULERS_MAX + 1], n = 0;
+    size_t total = table_sizes(rt, off);
+    uint32_t *kept = kept_gens(rt, off, total);
+    if (!kept) return TR_ENOMEM;
+    for (uint16_t h = 0; h < rt->nsched; h++)
+        for (size_t i = 0; off[h] + i < off[h + 1]; i++)
+            if (tr__chan_at_index(&rt->sched[h], (uint32_t)i)->state == TR__CH_PENDING) n++;
     g->edges = calloc(n ? n : 1, sizeof(*g->edges));
     uint64_t *keys = calloc(2 * n + 1, sizeof(*keys));
     uint64_t *ek = calloc(2 * n + 1, sizeof(*ek)); /* caller, callee key per edge */
-    if (!g->edges || !keys || !ek) {
+    tr_ref_t *er = calloc(2 * n + 1, sizeof(*er));
+    if (!g->edges || !keys || !ek || !er) {
         free(kept);
         free(keys);
         free(ek);
+        free(er);
         return TR_ENOMEM;
     }
-    uint64_t now = tr__now_ms(s);
+    uint64_t now = tr__now_ms(&rt->sched[0]); /* one clock for all */
     size_t e = 0;
-    for (size_t i = 0; i < cap && e < n; i++) {
-        tr__chan_t *c = tr__chan_at_index(s, (uint32_t)i);
-        if (c->state != TR__CH_PENDING) continue;
-        tr__wedge_t *w = &g->edges[e];
-        w->msg_type = c->msg_type;
-        w->age_ms = now > c->created_ms ? now - c->created_ms : 0;
-        if (c->timer.heap_idx != UINT32_MAX) w->timeout_ms = c->timer.deadline_ms - c->created_ms;
-        w->kept = kept[i] == c->gen;
-        ek[2 * e] = tr_ref_valid(c->caller) ? key_of(c->caller) : (uint64_t)e << 32;
-        ek[2 * e + 1] = key_of(c->callee);
-        keys[2 * e] = ek[2 * e];
-        keys[2 * e + 1] = ek[2 * e + 1];
-        e++;
+    for (uint16_t h = 0; h < rt->nsched; h++) {
+        for (size_t i = 0; off[h] + i < off[h + 1] && e < n; i++) {
+            tr__chan_t *c = tr__chan_at_index(&rt->sched[h], (uint32_t)i);
+            if (c->state != TR__CH_PENDING) continue;
+            tr__wedge_t *w = &g->edges[e];
+            w->msg_type = c->msg_type;
+            w->age_ms = now > c->created_ms ? now - c->created_ms : 0;
+            if (c->timer.heap_idx != UINT32_MAX)
+                w->timeout_ms = c->timer.deadline_ms - c->created_ms;
+            w->kept = kept[off[h] + i] == c->gen;
+            ek[2 * e] = tr_ref_valid(c->caller) ? key_of(c->caller) : (uint64_t)e << 32;
+            ek[2 * e + 1] = key_of(c->callee);
+            er[2 * e] = c->caller;
+            er[2 * e + 1] = c->callee;
+            keys[2 * e] = ek[2 * e];
+            keys[2 * e + 1] = ek[2 * e + 1];
+            e++;
+        }
     }
     free(kept);
     g->nedges = e;
@@ -91,29 +133,29 @@ static int collect(tr__sched_t *s, tr__waits_t *g, uint64_t **ckeys) {
     if (!g->nodes) {
         free(keys);
         free(ek);
+        free(er);
         return TR_ENOMEM;
     }
     g->nnodes = u;
     for (size_t i = 0; i < u; i++) {
         g->nodes[i].key = keys[i];
-        g->nodes[i].ref = TR_REF_NONE;
-        if ((uint32_t)keys[i] != 0) { /* an actor: gen != 0 */
-            g->nodes[i].ref.slot = (uint32_t)(keys[i] >> 32);
-            g->nodes[i].ref.gen = (uint32_t)keys[i];
-        }
+        g->nodes[i].ref = TR_REF_NONE; /* an actor's ref comes with its edges */
     }
     free(keys);
     *ckeys = ek;
+    *crefs = er;
     return 0;
 }
 
-static int adjacency(tr__waits_t *g, const uint64_t *ek) {
+static int adjacency(tr__waits_t *g, const uint64_t *ek, const tr_ref_t *er) {
     g->out = calloc(g->nedges + 1, sizeof(*g->out));
     g->in = calloc(g->nedges + 1, sizeof(*g->in));
     if (!g->out || !g->in) return TR_ENOMEM;
     for (size_t e = 0; e < g->nedges; e++) {
         g->edges[e].from = node_of(g, ek[2 * e]);
         g->edges[e].to = node_of(g, ek[2 * e + 1]);
+        g->nodes[g->edges[e].from].ref = er[2 * e]; /* TR_REF_NONE for a thread */
+        g->nodes[g->edges[e].to].ref = er[2 * e + 1];
         g->nodes[g->edges[e].from].nout++;
         g->nodes[g->edges[e].to].nin++;
     }
@@ -221,16 +263,19 @@ out:
 }
 
 /* Does actor node `k` have nothing that could make it answer? */
-static bool idle_end(tr__sched_t *s, const tr__waits_t *g, uint32_t k) {
+static bool idle_end(tr_runtime_t *rt, const tr__waits_t *g, uint32_t k) {
     const tr__wnode_t *nd = &g->nodes[k];
     if (!nd->nin || nd->nout || !tr_ref_valid(nd->ref)) return false;
-    tr__actor_t *a = tr__actor_get(s->rt, nd->ref);
+    tr__actor_t *a = tr__actor_get_any(rt, nd->ref);
     if (!a || (a->flags & (TR__A_DEAD | TR__A_IN_RUNQ | TR__A_RUNNING))) return false;
-    if (a->ring.count || a->sys || a->rq_head || a->calls) return false;
+    /* the slot's depth also counts messages other schedulers and threads
+     * reserved a place for and that are still in its scheduler's inbox */
+    if (a->ring.count || tr__slot_depth(a->slot) || a->sys || a->rq_head || a->calls)
+        return false;
     return !(a->x && (a->x->timers || a->x->fds));
 }
 
-static int stalls(tr__sched_t *s, tr__waits_t *g) {
+static int stalls(tr_runtime_t *rt, tr__waits_t *g) {
     size_t n = g->nnodes;
     uint32_t *seen = calloc(n ? n : 1, sizeof(*seen)); /* stamp per end */
     uint32_t *queue = malloc((n ? n : 1) * sizeof(*queue));
@@ -241,7 +286,7 @@ static int stalls(tr__sched_t *s, tr__waits_t *g) {
     }
     int rc = 0;
     for (uint32_t k = 0; k < n && !rc; k++) {
-        if (!idle_end(s, g, k)) continue;
+        if (!idle_end(rt, g, k)) continue;
         uint32_t stamp = k + 1;
         /* everyone who waits on k: reverse breadth-first search */
         size_t qh = 0, qt = 0;
@@ -299,14 +344,16 @@ static int stalls(tr__sched_t *s, tr__waits_t *g) {
     return rc;
 }
 
-int tr__waits_build(tr__sched_t *s, tr__waits_t *g) {
+int tr__waits_build(tr_runtime_t *rt, tr__waits_t *g) {
     memset(g, 0, sizeof(*g));
     uint64_t *ek = NULL;
-    int rc = collect(s, g, &ek);
-    if (!rc) rc = adjacency(g, ek);
+    tr_ref_t *er = NULL;
+    int rc = collect(rt, g, &ek, &er);
+    if (!rc) rc = adjacency(g, ek, er);
     free(ek);
+    free(er);
     if (!rc) rc = cycles(g);
-    if (!rc) rc = stalls(s, g);
+    if (!rc) rc = stalls(rt, g);
     if (rc) tr__waits_free(g);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* runtime/waits.h: the wait-for graph (runtime/waits.c), for the debug
- * socket's `waits`. Scheduler thread. */
+ * socket's `waits`. With the world stopped (tr__world_stop) or stepping:
+ * it reads every scheduler's channels and actors. */
 #ifndef TROUPE_RUNTIME_WAITS_H
 #define TROUPE_RUNTIME_WAITS_H
 
@@ -7,7 +8,8 @@
 
 typedef struct tr__wnode_s {
     tr_ref_t ref; /* TR_REF_NONE: a tr_call_sync thread */
-    uint64_t key; /* slot << 32 | gen; a thread: its edge index (gen 0) */
+    uint64_t key; /* slot << 32 | gen (slots are global, so this names one
+                     actor of any scheduler); a thread: its edge index (gen 0) */
     uint32_t out0, nout; /* out-edges: out[out0 .. out0 + nout) */
     uint32_t in0, nin;   /* in-edges:  in[in0 .. in0 + nin) */
 } tr__wnode_t;
@@ -43,9 +45,10 @@ typedef struct tr__waits_s {
     size_t nstalls;
 } tr__waits_t;
 
-/* Build the graph from every pending reply channel. 0 or TR_ENOMEM (then
- * nothing is held). */
-int tr__waits_build(tr__sched_t *s, tr__waits_t *g);
+/* Build the graph from every pending reply channel of every scheduler
+ * (edges caller -> callee; `kept` when the callee holds the channel).
+ * World stopped or stepping. 0 or TR_ENOMEM (then nothing is held). */
+int tr__waits_build(tr_runtime_t *rt, tr__waits_t *g);
 void tr__waits_free(tr__waits_t *g);
 
 #endif /* TROUPE_RUNTIME_WAITS_H */

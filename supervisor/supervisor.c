@@ -45,6 +45,8 @@ typedef struct sup_child_s {
     tr_restart_t restart;
     uint32_t shutdown_ms, cap;
     tr_overflow_t overflow;
+    tr_placement_t place;
+    uint16_t sched;
     bool dynamic, want_start, remove;
     tr_ref_t ref;
     tr_child_state_t state;
@@ -73,6 +75,8 @@ typedef struct tr__sup_s {
     tr_stop_reason_t exit_reason;
     char exit_detail[384];
     sup_child_t *stopping;
+    sup_child_t *starting; /* init running on another scheduler: the next
+                              start waits for it (OTP's start order) */
     uint64_t pending_delay;
     int64_t restart_timer;
     uint64_t next_uid, dyn_seq;
@@ -85,12 +89,14 @@ typedef struct sup_args_s {
 
 static void sup_on_shutdown(tr_ctx_t *ctx, void *state, const tr_msg_t *msg);
 static void sup_on_exit(tr_ctx_t *ctx, void *state, const tr_msg_t *msg);
+static void sup_on_started(tr_ctx_t *ctx, void *state, const tr_msg_t *msg);
 static void sup_on_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *msg);
 static int sup_init(tr_ctx_t *ctx, void *state, const void *args);
 
 static const tr_handler_t sup_handlers[] = {
     TR_ON(TR_MSG_SHUTDOWN, sup_on_shutdown, tr_stop_reason_t),
     TR_ON(TR__MSG_EXIT, sup_on_exit, tr__exit_t),
+    TR_ON(TR__MSG_STARTED, sup_on_started, tr__exit_t),
     TR_ON(TR__MSG_SUP_TIMER, sup_on_tick, sup_tick_t),
     TR_END,
 };
@@ -120,6 +126,7 @@ static int validate_child(const tr_child_spec_t *c, size_t base_len, int depth) 
     if (c->overflow < TR_OVERFLOW_DEFAULT || c->overflow > TR_OVERFLOW_DROP_OLDEST) return TR_EINVAL;
     if (c->mailbox_capacity > TR_MAILBOX_MAX) return TR_EINVAL;
     if (c->args_len && !c->args) return TR_EINVAL;
+    if (c->place < TR_PLACE_ANY || c->place > TR_PLACE_PIN) return TR_EINVAL; /* not NEAR */
     size_t len = base_len + 1 + strlen(c->name) + 24; /* room for a "#n" suffix */
     if (len > 255) return TR_EINVAL;
     if (c->sup) return validate_sup(c->sup, len, depth + 1);
@@ -253,6 +260,8 @@ static sup_child_t *child_new(tr__sup_t *sup, const tr_child_spec_t *cs, bool dy
                          : (cs->sup ? TR_SHUTDOWN_INFINITY : DEFAULT_WORKER_SHUTDOWN_MS);
     c->cap = cs->mailbox_capacity;
     c->overflow = cs->overflow;
+    c->place = cs->place;
+    c->sched = cs->scheduler;
     c->dynamic = dynamic;
     c->state = TR_CHILD_STOPPED;
     return c;
@@ -281,6 +290,7 @@ static void child_delete(tr__sup_t *sup, sup_child_t *c) {
     else sup->tail = c->prev;
     sup->nchildren--;
     if (sup->stopping == c) sup->stopping = NULL;
+    if (sup->starting == c) sup->starting = NULL;
     child_free(c);
 }
 
@@ -301,8 +311,10 @@ static sup_child_t *child_by_uid(tr__sup_t *sup, uint64_t uid) {
     return NULL;
 }
 
+/* Its incarnation is alive (on any scheduler: the slot's generation is
+ * read atomically). */
 static bool child_running(tr__sched_t *s, sup_child_t *c) {
-    return tr_ref_valid(c->ref) && tr__actor_get(s->rt, c->ref) != NULL;
+    return tr_ref_valid(c->ref) && tr_actor_alive(s->rt, c->ref);
 }
 
 /* A context for calls made on the supervisor's behalf outside its handlers
@@ -330,22 +342,36 @@ static void sup_timer_cancel(tr__sched_t *s, tr__actor_t *self, int64_t *id) {
     *id = 0;
 }
 
-/* Start (or restart) a child. 0 or the spawn's error. */
-static int start_child(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_child_t *c) {
+/* Start (or restart) a child. 0 or the spawn's error. When its init runs
+ * later on another scheduler and `wait` is set, sup->starting holds it
+ * until that init has answered (sup_on_started). */
+static int start_child(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_child_t *c,
+                       bool wait) {
     tr_spawn_opts_t o;
     memset(&o, 0, sizeof(o));
     o.name = c->dynamic ? NULL : c->path;
     o.mailbox_capacity = c->cap;
     o.overflow = c->overflow;
     o.args = c->args;
+    /* a copy for an init that may run later on another scheduler: this
+     * record may be gone by then */
+    o.args_len = c->args_len;
+    o.place = c->place;
+    o.scheduler = c->sched;
     sup_args_t sa = {c->sup, c->path};
-    if (c->sup) o.args = &sa;
+    if (c->sup) { /* supervisors live next to their parent: init runs now */
+        o.args = &sa;
+        o.args_len = 0;
+        o.place = TR_PLACE_LOCAL;
+    }
     tr__spawn_ex_t ex = {self->ref, c->path, c->incarnation + 1};
     tr_ref_t ref;
     sup->busy = true;
     int err = tr__spawn(s->rt, c->sup ? &sup_type : c->type, &o, &ex, &ref);
     sup->busy = false;
     if (err) return err;
+    if (wait && ref.sched != s->id && !tr__may_touch(&s->rt->sched[ref.sched]))
+        sup->starting = c;
     c->ref = ref;
     c->incarnation++;
     c->state = TR_CHILD_RUNNING;
@@ -400,16 +426,17 @@ static void record(sup_child_t *c, uint64_t now, tr_stop_reason_t reason, const 
     c->nhist++;
 }
 
-/* Stop `c`: ask it (or kill it for brutal_kill) and arm its shutdown timer. */
+/* Stop `c`: ask it (or kill it for brutal_kill) and arm its shutdown
+ * timer. On another scheduler both travel through its inbox; either way
+ * its exit signal comes back on our system lane. */
 static void stop_child(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_child_t *c) {
-    tr__actor_t *a = tr__actor_get(s->rt, c->ref);
     sup->stopping = c;
     c->state = TR_CHILD_STOPPING;
     if (c->shutdown_ms == TR_SHUTDOWN_BRUTAL_KILL) {
-        tr__actor_kill(s, a, "killed: its child spec says brutal_kill");
-        return; /* the exit signal is on our system lane already */
+        tr__kill_ref(s, c->ref, "killed: its child spec says brutal_kill");
+        return;
     }
-    tr__actor_request_stop(s, a, TR_STOP_SHUTDOWN);
+    tr__stop_ref(s, c->ref, TR_STOP_SHUTDOWN);
     if (c->shutdown_ms != TR_SHUTDOWN_INFINITY)
         c->kill_timer = sup_timer(s, self, c->shutdown_ms, TICK_KILL, c->uid);
 }
@@ -442,6 +469,8 @@ static void give_up(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_child
 }
 
 static void advance(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup);
+static void start_failed(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_child_t *c,
+                         const char *why);
 
 /* Start every child marked for (re)start, in start order. */
 static void start_marked(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup) {
@@ -454,31 +483,40 @@ static void start_marked(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup) {
             continue;
         }
         c->want_start = false;
-        int err = start_child(s, self, sup, c);
-        if (err == 0) continue;
-        uint64_t now = tr__now_ms(s);
-        char detail[440];
-        snprintf(detail, sizeof(detail), "restart failed: %s",
-                 err == TR_EINIT ? s->spawn_err : tr_strerror(err));
-        tr__log(s->rt, TR_LOG_ERROR, "supervisor %s: restart of %s failed: %s", sup->path, c->path,
-                tr_strerror(err));
-        record(c, now, TR_STOP_PANIC, detail);
-        if (!add_restart(sup, now)) {
-            give_up(s, self, sup, c, TR_STOP_PANIC, detail);
-            advance(s, self, sup);
-            return;
+        int err = start_child(s, self, sup, c, true);
+        if (err == 0) {
+            if (sup->starting) return; /* the rest once its init has run */
+            continue;
         }
-        /* try again after the backoff, or on the next turn */
-        c->want_start = true;
-        c->state = TR_CHILD_RESTARTING;
-        uint64_t d = backoff_delay(sup, c, now);
-        if (!sup->restart_timer) sup->restart_timer = sup_timer(s, self, d, TICK_RESTART, 0);
+        start_failed(s, self, sup, c, err == TR_EINIT ? s->spawn_err : tr_strerror(err));
         return;
     }
 }
 
+/* A (re)start of `c` failed: count it as a restart, then try again after
+ * the backoff, or give up. */
+static void start_failed(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup, sup_child_t *c,
+                         const char *why) {
+    uint64_t now = tr__now_ms(s);
+    char detail[440];
+    snprintf(detail, sizeof(detail), "restart failed: %s", why);
+    tr__log(s->rt, TR_LOG_ERROR, "supervisor %s: (re)start of %s failed: %s", sup->path, c->path,
+            why);
+    record(c, now, TR_STOP_PANIC, detail);
+    if (!add_restart(sup, now)) {
+        give_up(s, self, sup, c, TR_STOP_PANIC, detail);
+        advance(s, self, sup);
+        return;
+    }
+    /* try again after the backoff, or on the next turn */
+    c->want_start = true;
+    c->state = TR_CHILD_RESTARTING;
+    uint64_t d = backoff_delay(sup, c, now);
+    if (!sup->restart_timer) sup->restart_timer = sup_timer(s, self, d, TICK_RESTART, 0);
+}
+
 static void advance(tr__sched_t *s, tr__actor_t *self, tr__sup_t *sup) {
-    if (sup->stopping) return; /* 1. one stop at a time */
+    if (sup->stopping || sup->starting) return; /* 1. one stop or start at a time */
     /* 2. the next child to stop, in reverse start order */
     for (sup_child_t *c = sup->tail; c; c = c->prev) {
         if (!child_running(s, c)) continue;
@@ -581,6 +619,37 @@ static void sup_on_exit(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     advance(s, self, sup);
 }
 
+/* A child whose init ran on another scheduler answered. */
+static void sup_on_started(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
+    (void)state;
+    tr__sched_t *s = ctx->s;
+    tr__actor_t *self = ctx->actor;
+    tr__sup_t *sup = self_sup(ctx);
+    const tr__exit_t *ex = msg->data;
+    sup_child_t *c = child_by_ref(sup, ex->child);
+    if (!c) return; /* an incarnation we no longer track */
+    bool waited = sup->starting == c;
+    if (waited) sup->starting = NULL;
+    if (ex->reason == TR_STOP_NORMAL) {
+        if (waited) advance(s, self, sup);
+        return;
+    }
+    /* its init refused or panicked: it is gone, no exit signal follows */
+    child_unhash(sup, c);
+    c->ref = TR_REF_NONE;
+    if (sup->shutting_down || c->remove || c->dynamic || c->restart == TR_TEMPORARY ||
+        s->rt->shutting_down) {
+        c->state = TR_CHILD_STOPPED;
+        tr__log(s->rt, TR_LOG_ERROR, "supervisor %s: start of %s failed: %s", sup->path, c->path,
+                ex->detail);
+        if (c->remove || c->dynamic || c->restart == TR_TEMPORARY) child_delete(sup, c);
+        advance(s, self, sup);
+        return;
+    }
+    start_failed(s, self, sup, c, ex->detail);
+    if (!sup->stopping && !sup->restart_timer) advance(s, self, sup);
+}
+
 static void sup_on_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
     (void)state;
     tr__sched_t *s = ctx->s;
@@ -592,14 +661,13 @@ static void sup_on_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *msg) {
         sup_child_t *c = child_by_uid(sup, t->uid);
         if (!c) return;
         c->kill_timer = 0;
-        tr__actor_t *a = c->state == TR_CHILD_STOPPING ? tr__actor_get(s->rt, c->ref) : NULL;
-        if (a) {
+        if (c->state == TR_CHILD_STOPPING && child_running(s, c)) {
             char detail[128];
             snprintf(detail, sizeof(detail), "killed after the %u ms shutdown timeout",
                      c->shutdown_ms);
             tr__log(s->rt, TR_LOG_WARNING, "supervisor %s: %s did not stop within %u ms: killed",
                     sup->path, c->path, c->shutdown_ms);
-            tr__actor_kill(s, a, detail); /* its exit signal follows on our lane */
+            tr__kill_ref(s, c->ref, detail); /* its exit signal follows on our lane */
             return;
         }
     }
@@ -723,7 +791,7 @@ static int sup_init(tr_ctx_t *ctx, void *state, const void *args) {
     tr__sched_t *s = ctx->s;
     tr__actor_t *self = ctx->actor;
     self->x->sup = sup;
-    s->rt->sups_live++;
+    atomic_fetch_add_explicit(&s->rt->sups_live, 1, memory_order_relaxed);
     sup->path = strdup(sa->path);
     sup->strategy = spec->strategy;
     sup->spec_flags = *spec;
@@ -751,18 +819,33 @@ static int sup_init(tr_ctx_t *ctx, void *state, const void *args) {
         child_append(sup, c);
     }
     for (sup_child_t *c = sup->head; c; c = c->next) {
-        int err = start_child(s, self, sup, c);
+        int err = start_child(s, self, sup, c, true);
+        if (err == 0 && sup->starting) {
+            /* its init runs on another scheduler: the ones after it start
+             * once it has answered (a failure then counts as a restart) */
+            for (sup_child_t *k = c->next; k; k = k->next) k->want_start = true;
+            return 0;
+        }
         if (err == 0) continue;
         tr__log(s->rt, TR_LOG_ERROR, "supervisor %s: child %s failed to start: %s%s%s", sup->path,
                 c->name, tr_strerror(err), err == TR_EINIT ? ": " : "",
                 err == TR_EINIT ? s->spawn_err : "");
         /* stop the ones already started, in reverse order */
         for (sup_child_t *k = c->prev; k; k = k->prev) {
-            tr__actor_t *a = tr__actor_get(s->rt, k->ref);
+            tr_ref_t kref = k->ref;
+            tr__sched_t *ks = tr__sched_of(s->rt, kref);
+            tr__actor_t *a = ks && tr__may_touch(ks) ? tr__actor_get(ks, kref) : NULL;
             child_unhash(sup, k);
             k->ref = TR_REF_NONE;
             k->state = TR_CHILD_STOPPED;
-            if (a) tr__actor_teardown_ex(s, a, TR_STOP_SHUTDOWN, "its supervisor failed to start");
+            if (a) { /* here, or a tree started synchronously from the owner thread */
+                tr__sched_t *prev = tr__tls_cur;
+                tr__tls_cur = ks;
+                tr__actor_teardown_ex(ks, a, TR_STOP_SHUTDOWN, "its supervisor failed to start");
+                tr__tls_cur = prev;
+            } else {
+                tr__kill_ref(s, kref, "killed: its supervisor failed to start");
+            }
         }
         return err;
     }
@@ -777,10 +860,10 @@ void tr__sup_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason, c
     /* children still alive (the supervisor was killed, or the runtime is
      * being destroyed): kill them, newest first */
     for (sup_child_t *c = sup->tail; c; c = c->prev) {
-        tr__actor_t *k = tr_ref_valid(c->ref) ? tr__actor_get(s->rt, c->ref) : NULL;
+        tr_ref_t kref = c->ref;
         child_unhash(sup, c);
         c->ref = TR_REF_NONE;
-        if (k && !(k->flags & TR__A_RUNNING)) tr__actor_kill(s, k, "killed: its supervisor stopped");
+        if (tr_ref_valid(kref)) tr__kill_ref(s, kref, "killed: its supervisor stopped");
     }
     if (reason == TR_STOP_ESCALATED && !tr_ref_valid(a->x->parent)) {
         tr__log(s->rt, TR_LOG_ERROR,
@@ -796,16 +879,19 @@ void tr__sup_teardown(tr__sched_t *s, tr__actor_t *a, tr_stop_reason_t reason, c
     free(sup->path);
     memset(sup, 0, sizeof(*sup));
     a->x->sup = NULL;
-    s->rt->sups_live--;
+    atomic_fetch_sub_explicit(&s->rt->sups_live, 1, memory_order_relaxed);
 }
 
 /* ---- API ---- */
 
+/* The supervisor `ref` names, on this thread's own scheduler (the tr_sup_*
+ * API reaches into its state, which only its scheduler may touch). */
 static int sup_lookup(tr_runtime_t *rt, tr_ref_t ref, tr__actor_t **out_a, tr__sup_t **out) {
     if (!rt) return TR_EINVAL;
-    tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
-    tr__actor_t *a = tr__actor_get(rt, ref);
+    tr__sched_t *s = tr__sched_of(rt, ref);
+    if (!s) return TR_EDEAD;
+    if (!tr__may_touch(s)) return TR_EWRONGTHREAD;
+    tr__actor_t *a = tr__actor_get(s, ref);
     if (!a || (a->flags & TR__A_DEAD)) return TR_EDEAD;
     if (!tr__actor_sup(a)) return TR_EINVAL;
     if (a->x->sup->busy || (a->flags & TR__A_RUNNING)) return TR_EBUSY;
@@ -821,6 +907,7 @@ int tr_sup_start(tr_runtime_t *rt, const char *name, const tr_sup_spec_t *spec, 
     tr_spawn_opts_t o;
     memset(&o, 0, sizeof(o));
     o.name = name;
+    o.place = TR_PLACE_LOCAL; /* init (and the children's start) runs now */
     sup_args_t sa = {spec, name};
     o.args = &sa;
     tr__spawn_ex_t ex = {TR_REF_NONE, name, 1};
@@ -832,7 +919,7 @@ static int append_and_start(tr_runtime_t *rt, tr__actor_t *self, tr__sup_t *sup,
                             tr_ref_t *out) {
     if (!c) return TR_ENOMEM;
     child_append(sup, c);
-    int err = start_child(&rt->sched[0], self, sup, c);
+    int err = start_child(&rt->sched[self->ref.sched], self, sup, c, false);
     if (err) {
         child_delete(sup, c);
         return err;
@@ -875,22 +962,24 @@ int tr_sup_terminate_child(tr_runtime_t *rt, tr_ref_t ref, tr_ref_t child) {
     if (!c) return TR_ENOTFOUND;
     c->remove = true;
     c->want_start = false;
-    advance(&rt->sched[0], self, sup);
+    advance(&rt->sched[self->ref.sched], self, sup);
     return 0;
 }
 
 int tr_is_supervisor(tr_runtime_t *rt, tr_ref_t ref) {
-    if (!rt || !tr__on_sched_thread(&rt->sched[0])) return 0;
-    tr__actor_t *a = tr__actor_get(rt, ref);
+    tr__sched_t *s = rt ? tr__sched_of(rt, ref) : NULL;
+    if (!s || !tr__may_touch(s)) return 0;
+    tr__actor_t *a = tr__actor_get(s, ref);
     return a && !(a->flags & TR__A_DEAD) && tr__actor_sup(a);
 }
 
 int64_t tr_sup_which_children(tr_runtime_t *rt, tr_ref_t ref, tr_child_info_t *out, size_t cap) {
     if (!out && cap) return TR_EINVAL;
     if (!rt) return TR_EINVAL;
-    tr__sched_t *s = &rt->sched[0];
-    if (!tr__on_sched_thread(s)) return TR_EWRONGTHREAD;
-    tr__actor_t *a = tr__actor_get(rt, ref);
+    tr__sched_t *s = tr__sched_of(rt, ref);
+    if (!s) return TR_EDEAD;
+    if (!tr__may_touch(s)) return TR_EWRONGTHREAD;
+    tr__actor_t *a = tr__actor_get(s, ref);
     if (!a || (a->flags & TR__A_DEAD)) return TR_EDEAD;
     tr__sup_t *sup = tr__actor_sup(a);
     if (!sup) return TR_EINVAL;

@@ -217,7 +217,7 @@ static void test_create_rejects_bad_config(void **state) {
         "[runtime]\nlog_level = loud\n",          /* unknown enum */
         "[runtime]\nmailbox_capacity = 0\n",      /* out of range */
         "[runtime]\nlog_levle = debug\n",         /* unknown key in [runtime] */
-        "[runtime]\nschedulers = 4\n",            /* not supported yet */
+        "[runtime]\nschedulers = 65\n",           /* over TR_SCHEDULERS_MAX */
         "[runtime]\ndebug_socket = relative.sock\n",
         "[app/db]\nmailbox_capacity = lots\n",    /* an actor section's runtime key */
         "[app]\nperiod = 5 parsecs\n",            /* bad unit */

@@ -281,7 +281,14 @@ static void test_attached_loop(void **state) {
     tr_runtime_opts_t o;
     memset(&o, 0, sizeof o);
     o.loop = loop;
-    tr_runtime_t *rt = tt_runtime(&o);
+    /* other schedulers would need loops of their own: refused, whatever
+     * TROUPE_SCHEDULERS says, unless one scheduler is asked for */
+    o.schedulers = 2;
+    tr_runtime_t *rt = NULL;
+    assert_int_equal(tr_runtime_create(&o, &rt), TR_EINVAL);
+    assert_null(rt);
+    o.schedulers = 1;
+    rt = tt_runtime(&o);
     assert_ptr_equal(tr_runtime_loop(rt), loop);
     tr_ref_t a = spawn_act(rt, 1, 0);
     tr_ref_t b = spawn_act(rt, 2, 0);
@@ -333,6 +340,7 @@ static void test_fairness_batch(void **state) {
     tr_runtime_opts_t o;
     memset(&o, 0, sizeof o);
     o.batch = 4;
+    o.schedulers = 1; /* turns alternate within one scheduler's run queue */
     tr_runtime_t *rt = tt_runtime(&o);
     tr_ref_t a = spawn_act(rt, 1, 0);
     tr_ref_t b = spawn_act(rt, 2, 0);

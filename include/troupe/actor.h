@@ -144,6 +144,17 @@ typedef struct tr_actor_type_s {
     void (*inspect)(const void *state, struct tr_inspect_s *w);
 } tr_actor_type_t;
 
+/* Placement: which scheduler a new actor lives on (its ref's `sched`).
+ * An actor never moves. */
+typedef enum {
+    TR_PLACE_ANY = 0, /* round-robin over the schedulers (the default) */
+    TR_PLACE_LOCAL,   /* the spawner's scheduler: next to its parent (a
+                         supervisor's children), or scheduler 0 from outside
+                         the schedulers */
+    TR_PLACE_PIN,     /* scheduler `scheduler` */
+    TR_PLACE_NEAR     /* the scheduler of actor `near` (alive or not) */
+} tr_placement_t;
+
 /* Spawn options; zero-initialise and set what you need. */
 typedef struct tr_spawn_opts_s {
     const char *name;          /* register under this name (copied); NULL: none */
@@ -151,18 +162,38 @@ typedef struct tr_spawn_opts_s {
     tr_overflow_t overflow;    /* TR_OVERFLOW_DEFAULT means TR_OVERFLOW_FAIL */
     uint32_t high_watermark;   /* depth that raises a high event; 0: 3/4 of capacity */
     uint32_t low_watermark;    /* depth that clears it; 0: 1/4 of capacity */
-    const void *args;          /* passed to init; borrowed for the call only */
+    const void *args;          /* passed to init; see args_len */
+    size_t args_len;           /* > 0: args are copied (bytes) and the copy
+                                  lives until init returns; 0: args is
+                                  borrowed, and must stay valid until init
+                                  has run: inside tr_spawn for an actor on
+                                  the spawner's own scheduler, later for one
+                                  placed on another scheduler */
+    tr_placement_t place;      /* TR_PLACE_ANY: round-robin */
+    uint16_t scheduler;        /* TR_PLACE_PIN: 0..tr_runtime_schedulers()-1 */
+    tr_ref_t near;             /* TR_PLACE_NEAR: the actor to sit next to */
 } tr_spawn_opts_t;
 
-/* Spawn an actor of `type`. Registers the type on first use (compiling its
- * table), allocates zeroed state, runs init, registers the name, and writes
- * the new ref to *out (may be NULL).
- * Thread: the scheduler thread (inside a handler or outside, e.g. before
+/* Spawn an actor of `type` on the scheduler `opts->place` picks. Registers
+ * the type on first use (compiling its table), allocates zeroed state, runs
+ * init, registers the name, and writes the new ref to *out (may be NULL).
+ * When the new actor lives on the caller's own scheduler (or the caller is
+ * the owner thread outside tr_runtime_run, which may touch every
+ * scheduler), init runs inside this call. When it lives on another
+ * scheduler, the actor is created and named here, its ref is returned at
+ * once, and init runs on its own scheduler before any message reaches it
+ * (messages sent meanwhile wait in that scheduler's inbox, in order): an
+ * init that refuses or panics then stops the actor, and its supervisor, if
+ * any, gets the exit signal (reason TR_STOP_PANIC, detail "init ...") as
+ * for any crash. This is Akka's and CAF's asynchronous start; OTP's
+ * synchronous start_link holds only on one scheduler.
+ * Thread: a scheduler thread (inside a handler or outside, e.g. before
  * tr_runtime_run); other threads get TR_EWRONGTHREAD.
  * Returns 0; TR_EINVAL (NULL type, a table with duplicate/invalid types or a
  * span over TR_MSG_MAX_SPAN, capacity over TR_MAILBOX_MAX, watermarks out of
- * order); TR_EEXIST (name taken); TR_ENOMEM; TR_ESTOPPED (runtime shutting
- * down); TR_EINIT (init refused). */
+ * order, a placement or pinned scheduler out of range); TR_EEXIST (name
+ * taken); TR_ENOMEM; TR_ESTOPPED (runtime shutting down); TR_EINIT (init
+ * refused, same-scheduler spawns only). */
 TR_API int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type,
                     const tr_spawn_opts_t *opts, tr_ref_t *out);
 

@@ -86,10 +86,33 @@ typedef struct tr_runtime_opts_s {
                                   default. [runtime] handler_timing */
     void (*on_diag)(void *arg, const struct tr_diag_s *d); /* tr_diag_fn */
     void *diag_arg;
+    /* Multi-core (docs/concepts.md, "Schedulers and placement"). */
+    uint16_t schedulers;       /* schedulers, each one thread with its own
+                                  ev_loop, run queue, timers and inbox
+                                  (thread-per-core, as Seastar and Glommio);
+                                  0: the TROUPE_SCHEDULERS environment
+                                  variable if set (as Go's GOMAXPROCS), else
+                                  1; TR_SCHEDULERS_ONLINE: one per online CPU;
+                                  at most TR_SCHEDULERS_MAX. [runtime]
+                                  schedulers (0 there: one per online CPU);
+                                  read at creation only */
+    uint32_t spin_us;          /* microseconds an idle scheduler keeps polling
+                                  its inbox before it sleeps in epoll_wait
+                                  (only while scheduler threads run); 0: 20,
+                                  at most 10000. A wake-up from sleep costs
+                                  18-24 us here, a spinning one ~0.5 us.
+                                  [runtime] spin_us */
 } tr_runtime_opts_t;
 
-/* Create a runtime with one scheduler on the calling thread (that thread
- * becomes the scheduler thread: it must be the one that runs the loop).
+/* tr_runtime_opts_t.schedulers: one scheduler per online CPU
+ * (sysconf(_SC_NPROCESSORS_ONLN)). */
+#define TR_SCHEDULERS_ONLINE UINT16_MAX
+/* The most schedulers a runtime may have. */
+#define TR_SCHEDULERS_MAX 64
+
+/* Create a runtime. Scheduler 0 belongs to the calling thread (the owner
+ * thread: the one that runs the loop); schedulers 1..n-1 get their own
+ * threads while tr_runtime_run runs (see "Threads and stepping" below).
  * `opts` may be NULL; it is copied. Writes the runtime to *out. Unless
  * fault_isolation is TR_FAULT_OFF, installs the process-wide fault handlers
  * (troupe/panic.h) and an alternate signal stack for this thread.
@@ -97,24 +120,65 @@ typedef struct tr_runtime_opts_s {
  * section and the runtime's keys in every section are checked first; a
  * rejected config is logged at error level with file:line and reason.
  * Returns 0, TR_EINVAL (NULL out, batch/pass_budget/capacity/event_ring/
- * fault_isolation/reload_signal out of range), TR_ECONFIG (the config was
+ * fault_isolation/reload_signal/schedulers/spin_us out of range, or an
+ * attached loop with more than one scheduler: the other schedulers need
+ * loops of their own), TR_ECONFIG (the config was
  * rejected), TR_ENOMEM, TR_ESYS (loop creation or sigaction failed, or
  * config_path unreadable). */
 TR_API int tr_runtime_create(const tr_runtime_opts_t *opts, tr_runtime_t **out);
 
-/* Driving the loop. tr_runtime_run, _poll, _run_until_idle, _run_until,
- * _advance and _verify run on the scheduler thread and never from inside a
+/* Threads and stepping. With one scheduler everything runs on the owner
+ * thread. With n > 1, tr_runtime_run starts one thread per scheduler 1..n-1
+ * (scheduler 0 stays on the owner thread), and stops and joins them all
+ * before it returns, so no scheduler thread outlives a run. Outside
+ * tr_runtime_run no scheduler thread exists: tr_runtime_poll,
+ * _run_until_idle, _run_until and _advance step every scheduler in turn on
+ * the owner thread (deterministic, for tests and tools); messages between
+ * schedulers still travel through their inboxes, exactly as with threads.
+ *
+ * Driving the loop. tr_runtime_run, _poll, _run_until_idle, _run_until,
+ * _advance and _verify run on the owner thread and never from inside a
  * handler, continuation, init or terminate (re-entering the loop there would
  * run a second handler of an actor whose handler is still on the stack):
  * both cases return TR_EWRONGTHREAD. */
 
-/* Run the scheduler loop until the runtime stops (tr_runtime_stop, or an
- * ordered shutdown has stopped every actor). Blocks; scheduler thread only.
+/* Run the scheduler loops until the runtime stops (tr_runtime_stop, or an
+ * ordered shutdown has stopped every actor). Blocks; owner thread only.
+ * With n > 1 schedulers, starts the other scheduler threads first (TR_ESYS
+ * if pthread_create fails: none is left running) and joins them before
+ * returning.
  * With an attached loop, prefer running that loop yourself: the runtime's
  * watchers live on it. Returns 0, TR_EESCALATED (a root supervisor gave up
  * and the runtime shut down because of it: exit non-zero),
- * TR_EWRONGTHREAD, TR_ESTOPPED (already stopped). */
+ * TR_EWRONGTHREAD, TR_ESTOPPED (already stopped), TR_ESYS. */
 TR_API int tr_runtime_run(tr_runtime_t *rt);
+
+/* How many schedulers the runtime has (1..TR_SCHEDULERS_MAX); 0 for NULL.
+ * Any thread. */
+TR_API uint16_t tr_runtime_schedulers(tr_runtime_t *rt);
+
+/* One scheduler's counters (the debug socket's `schedulers` command shows
+ * the same). Written by that scheduler only and read here without
+ * stopping it, so a running scheduler's figures are a sample. */
+typedef struct tr_sched_stats_s {
+    uint16_t id;
+    uint64_t actors;       /* live actors placed on it */
+    uint64_t msgs_handled; /* messages, continuations and control messages */
+    uint64_t loop_passes;
+    uint64_t remote_in;    /* inbox nodes it took (from other schedulers and
+                              foreign threads) */
+    uint64_t wakeups;      /* ev_async wake-ups sent to it (one per
+                              empty-to-non-empty transition of its inbox) */
+    uint64_t spins;        /* times it polled its inbox before sleeping */
+    uint64_t spin_hits;    /* ... and found work without sleeping */
+    uint64_t sleeps;       /* times it blocked in epoll_wait */
+    uint64_t busy_ns;      /* time in passes (load = busy_ns / uptime) */
+    uint32_t runq;         /* actors in its run queue */
+} tr_sched_stats_t;
+
+/* Copy scheduler `id`'s counters into *out. Any thread. Returns 0 or
+ * TR_EINVAL (NULL rt/out, id out of range). */
+TR_API int tr_runtime_sched_stats(tr_runtime_t *rt, uint16_t id, tr_sched_stats_t *out);
 
 /* Start an ordered shutdown. At the start of the next pass every root
  * supervisor (most recent first) is asked to shut down: each stops its

@@ -89,6 +89,12 @@ typedef struct tr_child_spec_s {
     uint32_t shutdown_ms;         /* see TR_SHUTDOWN_*; 0: the OTP default */
     uint32_t mailbox_capacity;    /* 0: the runtime default */
     tr_overflow_t overflow;       /* TR_OVERFLOW_DEFAULT: fail */
+    tr_placement_t place;         /* which scheduler each incarnation lives on
+                                     (troupe/actor.h): TR_PLACE_ANY
+                                     round-robin, TR_PLACE_LOCAL next to its
+                                     supervisor, TR_PLACE_PIN `scheduler`;
+                                     TR_PLACE_NEAR is refused (TR_EINVAL) */
+    uint16_t scheduler;           /* TR_PLACE_PIN only */
 } tr_child_spec_t;
 
 /* A supervisor specification (OTP's sup_flags() plus its child specs).
