@@ -217,16 +217,17 @@ static int spawn_on(tr_runtime_t *rt, tr__sched_t *s, tr__sched_t *cur,
         /* the init request goes first into s's inbox: anything sent to
          * the new actor from now on (the ref and the name are not out yet)
          * lands behind it */
+        tr_ref_t ref = a->ref; /* once posted, `a` is s's: it may be gone */
         node->kind = TR__IN_SPAWN;
-        node->to = a->ref;
+        node->to = ref;
         node->ptr = args_copy ? args_copy : (void *)opts->args;
         node->arg = args_copy != NULL;
         tr__post(s, node);
-        if (opts->name && (err = tr_register(rt, opts->name, a->ref)) != 0) {
-            tr__stop_ref(here, a->ref, TR_STOP_NORMAL);
+        if (opts->name && (err = tr_register(rt, opts->name, ref)) != 0) {
+            tr__stop_ref(here, ref, TR_STOP_NORMAL);
             return err;
         }
-        if (out) *out = a->ref;
+        if (out) *out = ref;
         return 0;
     }
     tr__ev(s, TR_EV_SPAWN, a->ref, ex ? ex->parent : TR_REF_NONE, 0,

@@ -710,7 +710,6 @@ static const char KV_INI[] = "[kvd]\nport = 0\nshards = 4\ndebug_commands = yes\
 typedef struct client_s {
     int fd;
     tr_ref_t ref;
-    int handed_over;
     int eof;
     kvd_buf_t in;    /* bytes read, [in_off, len) not consumed */
     size_t in_off;
@@ -734,13 +733,11 @@ static void client_open(kv_t *k, client_t *c) {
     kvd_conn_args_t a;
     memset(&a, 0, sizeof a);
     a.fd = sv[1];
-    a.handed_over = &c->handed_over;
     a.settings = k->settings;
     a.id = ++k->next_id;
     a.shards = k->settings.shards;
     snprintf(a.peer, sizeof a.peer, "test");
     assert_int_equal(tr_sup_start_child(k->rt, sup, &a, sizeof a, &c->ref), 0);
-    assert_int_equal(c->handed_over, 1);
     assert_true(tr_actor_alive(k->rt, c->ref));
     c->fd = sv[0];
     tt_drain(k->rt);

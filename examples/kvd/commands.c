@@ -453,6 +453,15 @@ static void cmd_info(tr_ctx_t *ctx, conn_t *c, uint32_t slot, kvd_arg_t *argv, s
     all_shards(ctx, c, slot, AGG_INFO, KVD_INFO, NULL, a);
 }
 
+/* Restarts of shard s since kvd_start: its inits minus the first (a
+ * counter the shards keep, read from any scheduler). */
+static uint32_t restarts_of(uint32_t s) {
+    uint32_t n = s < KVD_SHARDS_MAX
+                     ? atomic_load_explicit(&kvd_stats.shard_starts[s], memory_order_relaxed)
+                     : 0;
+    return n ? n - 1 : 0;
+}
+
 static int want_section(const agg_t *a, const char *name) {
     return !a->section[0] || strcmp(a->section, "all") == 0 ||
            strcmp(a->section, "everything") == 0 || strcmp(a->section, "default") == 0 ||
@@ -494,12 +503,10 @@ static void info_text(tr_ctx_t *ctx, conn_t *c, const agg_t *a, kvd_buf_t *t) {
              c->settings.port, (now - kvd_stats.start_ms) / 1000, c->nshards);
     }
     if (want_section(a, "clients")) {
-        tr_ref_t sup;
-        int64_t n = tr_whereis(rt, KVD_CLIENTS_SUP, &sup) == 0
-                        ? tr_sup_which_children(rt, sup, NULL, 0)
-                        : 0;
-        addf(t, "# Clients\r\nconnected_clients:%" PRId64 "\r\nmaxclients:%u\r\n\r\n",
-             n < 0 ? 0 : n, c->settings.max_clients);
+        /* a counter, not tr_sup_which_children: this connection may live on
+         * another scheduler than kvd/clients */
+        addf(t, "# Clients\r\nconnected_clients:%" PRIu64 "\r\nmaxclients:%u\r\n\r\n",
+             KVD_STAT_GET(clients_connected), c->settings.max_clients);
     }
     if (want_section(a, "stats")) {
         addf(t, "# Stats\r\ntotal_connections_received:%" PRIu64 "\r\n",
@@ -522,11 +529,6 @@ static void info_text(tr_ctx_t *ctx, conn_t *c, const agg_t *a, kvd_buf_t *t) {
         addf(t, "\r\n");
     }
     if (want_section(a, "shards")) {
-        tr_ref_t sup;
-        tr_child_info_t *kids = calloc(c->nshards, sizeof *kids);
-        int64_t n = kids && tr_whereis(rt, KVD_SHARDS_SUP, &sup) == 0
-                        ? tr_sup_which_children(rt, sup, kids, c->nshards)
-                        : 0;
         addf(t, "# Shards\r\n");
         for (uint32_t s = 0; s < c->nshards; s++) {
             const kvd_shard_info_t *i = &a->info[s];
@@ -534,10 +536,9 @@ static void info_text(tr_ctx_t *ctx, conn_t *c, const agg_t *a, kvd_buf_t *t) {
                  "shard_%u:keys=%" PRIu64 ",expires=%" PRIu64 ",bytes=%" PRIu64
                  ",commands=%" PRIu64 ",expired=%" PRIu64 ",restarts=%u\r\n",
                  s, i->keys, i->expires, i->bytes, i->commands, i->expired,
-                 (int64_t)s < n ? kids[s].restarts : 0);
+                 restarts_of(s));
         }
         addf(t, "\r\n");
-        free(kids);
     }
     if (want_section(a, "troupe")) {
         tr_stats_t st;

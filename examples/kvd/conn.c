@@ -349,10 +349,13 @@ static int conn_init(tr_ctx_t *ctx, void *state, const void *args) {
     conn_t *c = state;
     const kvd_conn_args_t *a = args;
     /* Own the socket first: from here on the runtime closes it whatever
-     * happens, and the listener learns it no longer has to. */
-    if (tr_own_fd(ctx, a->fd) != 0)
+     * happens. The listener let go of it already (this init may run later,
+     * on another scheduler), so a socket that cannot be owned is closed
+     * here. */
+    if (tr_own_fd(ctx, a->fd) != 0) {
+        close(a->fd);
         return 1;
-    *a->handed_over = 1;
+    }
     c->fd = a->fd;
     c->id = a->id;
     c->nshards = a->shards;
@@ -366,13 +369,17 @@ static int conn_init(tr_ctx_t *ctx, void *state, const void *args) {
         apply_config(ctx, c, &sec);
     c->req.max_bulk = c->settings.max_bulk;
     rewatch(ctx, c);
-    return c->events ? 0 : 1;
+    if (!c->events)
+        return 1;
+    KVD_STAT_ADD(clients_connected, 1);
+    return 0;
 }
 
 static void conn_terminate(tr_ctx_t *ctx, void *state, tr_stop_reason_t reason) {
     conn_t *c = state;
     (void)ctx;
     (void)reason;
+    KVD_STAT_ADD(clients_connected, (uint64_t)-1);
     for (uint32_t i = 0; i < c->nslots; i++)
         kvd_agg_free(c->slots[i].agg);
     free(c->slots);

@@ -65,6 +65,9 @@ typedef struct kvd_stats_s {
     _Atomic uint64_t net_input_bytes, net_output_bytes;
     _Atomic uint64_t keyspace_hits, keyspace_misses;
     _Atomic uint64_t expired_keys;
+    _Atomic uint64_t clients_connected;    /* connection actors alive */
+    _Atomic uint32_t shard_starts[KVD_SHARDS_MAX]; /* inits per shard index,
+                                              since kvd_start (restarts + 1) */
     uint64_t start_ms;                     /* runtime time at start */
 } kvd_stats_t;
 extern kvd_stats_t kvd_stats;
@@ -91,9 +94,10 @@ typedef struct kvd_listener_args_s {
 
 /* Start args of a connection actor (copied by tr_sup_start_child). */
 typedef struct kvd_conn_args_s {
-    int fd;                  /* accepted socket; the connection owns it from init */
-    int *handed_over;        /* set to 1 once the connection owns fd (read by
-                                the listener right after tr_sup_start_child) */
+    int fd;                  /* accepted socket: once tr_sup_start_child returns 0
+                                or TR_EINIT, it is the connection's (its init
+                                owns it, or closes it when it cannot); init
+                                may run later, on another scheduler */
     kvd_settings_t settings; /* the listener's current settings */
     uint32_t id;             /* connection number, for INFO and logs */
     uint32_t shards;         /* the running shard count (not the config's) */

@@ -60,6 +60,8 @@ static void start_client(tr_ctx_t *ctx, listener_t *self, int fd, const char *pe
     tr_runtime_t *rt = tr_ctx_runtime(ctx);
     if (!tr_ref_valid(self->clients) || !tr_actor_alive(rt, self->clients))
         tr_whereis(rt, KVD_CLIENTS_SUP, &self->clients);
+    /* the clients supervisor lives next to the listener (both children of
+     * kvd, placed locally), so its children can be counted from here */
     int64_t live = tr_sup_which_children(rt, self->clients, NULL, 0);
     if (live < 0) {
         refuse(fd, "-ERR server is shutting down\r\n");
@@ -71,14 +73,13 @@ static void start_client(tr_ctx_t *ctx, listener_t *self, int fd, const char *pe
         refuse(fd, "-ERR max number of clients reached\r\n");
         return;
     }
-    int handed_over = 0;
-    kvd_conn_args_t args = {.fd = fd, .handed_over = &handed_over, .settings = self->running,
-                            .id = ++self->next_id, .shards = self->running.shards};
+    kvd_conn_args_t args = {.fd = fd, .settings = self->running, .id = ++self->next_id,
+                            .shards = self->running.shards};
     snprintf(args.peer, sizeof args.peer, "%s", peer);
     int rc = tr_sup_start_child(rt, self->clients, &args, sizeof args, NULL);
     if (rc != 0) {
         tr_log(rt, TR_LOG_WARNING, "kvd: cannot serve %s: %s", peer, tr_strerror(rc));
-        if (!handed_over) /* else the runtime closed it with the failed actor */
+        if (rc != TR_EINIT) /* else init owned it (or closed it) */
             refuse(fd, rc == TR_ESTOPPED ? "-ERR server is shutting down\r\n"
                                          : "-ERR cannot serve this connection\r\n");
         return;

@@ -562,6 +562,8 @@ static void apply_mailbox(tr_ctx_t *ctx, const tr_config_section_t *own) {
 static int shard_init(tr_ctx_t *ctx, void *state, const void *args) {
     shard_t *self = state;
     memcpy(&self->index, args, sizeof self->index);
+    if (self->index < KVD_SHARDS_MAX)
+        atomic_fetch_add_explicit(&kvd_stats.shard_starts[self->index], 1, memory_order_relaxed);
     if (tr_timer_start(ctx, TICK_MS, TICK_MS, KVD_SHARD_TICK, NULL, 0) < 0)
         return 1;
     tr_config_section_t sec;

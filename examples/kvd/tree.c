@@ -8,6 +8,8 @@ kvd_stats_t kvd_stats;
 
 int kvd_start(tr_runtime_t *rt, const kvd_listener_args_t *largs) {
     const kvd_settings_t *s = &largs->settings;
+    for (uint32_t i = 0; i < KVD_SHARDS_MAX; i++)
+        atomic_store_explicit(&kvd_stats.shard_starts[i], 0, memory_order_relaxed);
     /* The tree. Start order is shards, clients, listener, so that shutdown
      * (reverse order) first stops accepting, then closes the connections,
      * and stops the shards last, once nobody can call them. */
@@ -32,8 +34,10 @@ int kvd_start(tr_runtime_t *rt, const kvd_listener_args_t *largs) {
     tr_child_spec_t top[] = {
         {.name = "shards", .sup = &shards, .restart = TR_PERMANENT},
         {.name = "clients", .sup = &clients, .restart = TR_PERMANENT},
+        /* next to kvd/clients (supervisors live next to their parent), as
+         * it starts and counts the clients through the tr_sup_* API */
         {.name = "listener", .type = &kvd_listener_type, .restart = TR_PERMANENT,
-         .args = largs, .args_len = sizeof *largs},
+         .args = largs, .args_len = sizeof *largs, .place = TR_PLACE_LOCAL},
     };
     tr_sup_spec_t root = {.strategy = TR_ONE_FOR_ONE, .intensity = 3, .period_ms = 5000,
                           .children = top, .nchildren = sizeof top / sizeof top[0]};
