@@ -552,6 +552,9 @@ void tr__inbox_dispatch(tr__sched_t *s, tr__inode_t *n) {
     case TR__IN_DEMONITOR:
         tr__monitor_remote_del(s, n);
         break;
+    case TR__IN_TEARDOWN:
+        tr__teardown_arrived(s, n);
+        break;
     case TR__IN_SEND:
         a = tr__actor_get(s, n->to);
         if (!a) {

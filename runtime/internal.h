@@ -174,7 +174,9 @@ enum {
     TR__IN_SPAWN,     /* run the init of `to` (created by another scheduler);
                          ptr: the args, arg 1 when ptr is a copy to free */
     TR__IN_MONITOR,   /* `from` monitors `to` under id */
-    TR__IN_DEMONITOR  /* `from` dropped monitor id on `to` */
+    TR__IN_DEMONITOR, /* `from` dropped monitor id on `to` */
+    TR__IN_TEARDOWN   /* ordered shutdown: tear `to` down now (arg: reason),
+                         then signal ptr (scheduler 0 waits for it) */
 };
 typedef struct tr__sync_s tr__sync_t;
 typedef struct tr__inode_s {
@@ -729,6 +731,8 @@ int tr__world_stop(tr_runtime_t *rt, uint32_t wait_ms);
 void tr__world_resume(tr_runtime_t *rt);
 /* A scheduler's safe point: park here while the world is stopped. */
 void tr__safepoint(tr__sched_t *s);
+/* TR__IN_TEARDOWN reached `to`'s scheduler. */
+void tr__teardown_arrived(tr__sched_t *s, tr__inode_t *n);
 uint64_t tr__now_ms(tr__sched_t *s);
 void tr__log(tr_runtime_t *rt, tr_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -202,9 +202,9 @@ static tr_ref_t *live_refs(tr_runtime_t *rt, size_t *n) {
     return refs;
 }
 
-/* Tear `a` down on behalf of its own scheduler (the world is stopped, or
- * the owner thread is stepping): its terminate sees that scheduler as the
- * current one. */
+/* Tear `a` down on behalf of its own scheduler while stepping (the owner
+ * thread is every scheduler's then): its terminate sees that scheduler as
+ * the current one. */
 static void teardown_as(tr_runtime_t *rt, tr__actor_t *a, tr_stop_reason_t reason) {
     tr__sched_t *s = &rt->sched[a->ref.sched], *prev = tr__tls_cur;
     tr__tls_cur = s;
@@ -212,19 +212,68 @@ static void teardown_as(tr_runtime_t *rt, tr__actor_t *a, tr_stop_reason_t reaso
     tr__tls_cur = prev;
 }
 
-/* Stop every live actor of every scheduler, most recently spawned first,
- * with the world stopped. Runs outside any handler, so each actor is torn
- * down right here and the order is exact (a stop request would overtake
- * queued user messages anyway: they are discarded and counted the same
- * way). A supervisor's teardown kills its children, so the list is walked
- * by ref: an actor already gone is skipped, never touched. */
+/* Scheduler 0 waits for another scheduler to tear one of its actors down
+ * (terminate runs on the actor's own thread, like every handler of it). */
+typedef struct tr__done_s {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+} tr__done_t;
+
+void tr__teardown_arrived(tr__sched_t *s, tr__inode_t *n) {
+    tr__actor_t *a = tr__actor_get(s, n->to);
+    if (a && !(a->flags & (TR__A_DEAD | TR__A_RUNNING)))
+        tr__actor_teardown(s, a, (tr_stop_reason_t)n->arg);
+    tr__done_t *d = n->ptr;
+    pthread_mutex_lock(&d->mu);
+    d->done = 1;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void teardown_remote(tr_runtime_t *rt, tr_ref_t ref, tr_stop_reason_t reason) {
+    tr__done_t d;
+    memset(&d, 0, sizeof(d));
+    tr__inode_t *n = calloc(1, sizeof(*n));
+    TR__ASSERT(n, "out of memory stopping the actors");
+    pthread_mutex_init(&d.mu, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    n->kind = TR__IN_TEARDOWN;
+    n->to = ref;
+    n->arg = (uint32_t)reason;
+    n->ptr = &d;
+    tr__post(&rt->sched[ref.sched], n);
+    pthread_mutex_lock(&d.mu);
+    while (!d.done) pthread_cond_wait(&d.cv, &d.mu);
+    pthread_mutex_unlock(&d.mu);
+    pthread_mutex_destroy(&d.mu);
+    pthread_cond_destroy(&d.cv);
+}
+
+/* Stop every live actor of every scheduler, most recently spawned first.
+ * Runs outside any handler, so each actor is torn down right away and the
+ * order is exact (a stop request would overtake queued user messages
+ * anyway: they are discarded and counted the same way). The list is taken
+ * with the world stopped; then each actor is torn down on its own
+ * scheduler's thread, scheduler 0 waiting for each in turn (while
+ * stepping, the owner thread is all of them). A supervisor's teardown
+ * kills its children, so the list is walked by ref: an actor already gone
+ * is skipped, never touched. */
 static void stop_all(tr_runtime_t *rt, tr_stop_reason_t reason) {
+    bool stepping = tr__stepping(rt);
     while (atomic_load_explicit(&rt->actors_live, memory_order_relaxed)) {
         size_t n = 0;
+        tr__world_stop(rt, UINT32_MAX);
         tr_ref_t *rv = live_refs(rt, &n);
+        tr__world_resume(rt);
         for (size_t i = 0; i < n; i++) {
-            tr__actor_t *a = tr__actor_get_any(rt, rv[i]);
-            if (a && !(a->flags & TR__A_DEAD)) teardown_as(rt, a, reason);
+            if (stepping || rv[i].sched == 0) {
+                tr__actor_t *a = stepping ? tr__actor_get_any(rt, rv[i])
+                                          : tr__actor_get(&rt->sched[0], rv[i]);
+                if (a && !(a->flags & TR__A_DEAD)) teardown_as(rt, a, reason);
+            } else if (tr_actor_alive(rt, rv[i])) {
+                teardown_remote(rt, rv[i], reason);
+            }
         }
         free(rv);
     }
@@ -238,10 +287,10 @@ static void begin_shutdown(tr__sched_t *s) {
     atomic_store_explicit(&rt->shutting_down, 1, memory_order_relaxed);
     tr__log(rt, TR_LOG_NOTICE, "ordered shutdown: stopping %llu actor(s)",
             (unsigned long long)atomic_load_explicit(&rt->actors_live, memory_order_relaxed));
-    tr__world_stop(rt, UINT32_MAX);
     if (atomic_load_explicit(&rt->sups_live, memory_order_relaxed) == 0) {
         stop_all(rt, TR_STOP_SHUTDOWN);
     } else {
+        tr__world_stop(rt, UINT32_MAX);
         size_t n = 0;
         tr_ref_t *rv = live_refs(rt, &n);
         for (size_t i = 0; i < n; i++) {
@@ -250,19 +299,16 @@ static void begin_shutdown(tr__sched_t *s) {
                 tr__actor_request_stop(&rt->sched[a->ref.sched], a, TR_STOP_SHUTDOWN);
         }
         free(rv);
+        tr__world_resume(rt);
     }
-    tr__world_resume(rt);
 }
 
 static void finish_shutdown(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
     if (atomic_load_explicit(&rt->shutting_down, memory_order_relaxed) && !rt->destroying &&
         atomic_load_explicit(&rt->sups_live, memory_order_relaxed) == 0 &&
-        atomic_load_explicit(&rt->actors_live, memory_order_relaxed)) {
-        tr__world_stop(rt, UINT32_MAX);
+        atomic_load_explicit(&rt->actors_live, memory_order_relaxed))
         stop_all(rt, TR_STOP_SHUTDOWN);
-        tr__world_resume(rt);
-    }
 }
 
 /* ---- libev watchers ---- */

@@ -900,10 +900,22 @@ static int sup_lookup(tr_runtime_t *rt, tr_ref_t ref, tr__actor_t **out_a, tr__s
     return 0;
 }
 
+/* Pinned children name an existing scheduler (checked here, where the
+ * runtime is known; validate_sup checks the rest). */
+static bool pins_ok(tr_runtime_t *rt, const tr_child_spec_t *c) {
+    if (c->place == TR_PLACE_PIN && c->scheduler >= rt->nsched) return false;
+    if (!c->sup) return true;
+    for (size_t i = 0; i < c->sup->nchildren; i++)
+        if (!pins_ok(rt, &c->sup->children[i])) return false;
+    return true;
+}
+
 int tr_sup_start(tr_runtime_t *rt, const char *name, const tr_sup_spec_t *spec, tr_ref_t *out) {
     if (!rt || !valid_name(name) || strlen(name) > 200) return TR_EINVAL;
     int err = validate_sup(spec, strlen(name), 0);
     if (err) return err;
+    for (size_t i = 0; i < spec->nchildren; i++)
+        if (!pins_ok(rt, &spec->children[i])) return TR_EINVAL;
     tr_spawn_opts_t o;
     memset(&o, 0, sizeof(o));
     o.name = name;
@@ -946,6 +958,7 @@ int tr_sup_add_child(tr_runtime_t *rt, tr_ref_t ref, const tr_child_spec_t *spec
     if (err) return err;
     if (sup->strategy == TR_SIMPLE_ONE_FOR_ONE) return TR_EINVAL;
     err = validate_child(spec, strlen(sup->path), 0);
+    if (!err && !pins_ok(rt, spec)) err = TR_EINVAL;
     if (err) return err;
     for (sup_child_t *c = sup->head; c; c = c->next)
         if (strcmp(c->name, spec->name) == 0) return TR_EEXIST;
