@@ -270,7 +270,8 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
     if (!rt || !type) return TR_EINVAL;
     tr__sched_t *cur = tr__tls_cur && tr__tls_cur->rt == rt ? tr__tls_cur : NULL;
     if (!cur && !tr__stepping(rt)) return TR_EWRONGTHREAD;
-    if (rt->sync_spawn && !tr__stepping(rt)) return TR_EWRONGTHREAD; /* not ours */
+    /* sync_spawn is the owner's while it steps; no other thread spawns then */
+    if (!tr__stepping(rt) && rt->sync_spawn) return TR_EWRONGTHREAD;
     if (atomic_load_explicit(&rt->shutting_down, memory_order_relaxed) || rt->destroying)
         return TR_ESTOPPED;
     if (!opts) opts = &defaults;
