@@ -107,10 +107,14 @@ struct tr_inspect_s; /* troupe/debug.h */
 /* An actor type: a constant descriptor, usually `static const`. Its memory
  * must outlive every actor of the type (the runtime keeps a pointer).
  * Compiled once per runtime into a dispatch index on first spawn.
- *  - init(ctx, state, args): optional; runs synchronously inside tr_spawn on
- *    the actor's scheduler. Return 0, or any nonzero value to refuse: the
- *    spawn then fails with TR_EINIT and nothing needs cleaning (resources
- *    already owned through tr_own* are released, terminate is not called).
+ *  - init(ctx, state, args): optional; runs on the actor's scheduler
+ *    before any message reaches it: inside tr_spawn when the actor lands on
+ *    the caller's scheduler (or the owner thread spawns while no scheduler
+ *    thread runs), else soon after, on its own scheduler (see tr_spawn).
+ *    Return 0, or any nonzero value to refuse: the spawn then fails with
+ *    TR_EINIT (or, when init ran later, the supervisor gets an exit signal)
+ *    and nothing needs cleaning (resources already owned through tr_own*
+ *    are released, terminate is not called).
  *  - terminate(ctx, state, reason): optional; runs once when the actor stops,
  *    before owned resources are released; it may still send messages.
  *  - default_handler: optional; receives types absent from the table (then
@@ -129,8 +133,9 @@ struct tr_inspect_s; /* troupe/debug.h */
  *    called at spawn: init reads its settings with tr_ctx_config.
  *  - inspect(state, w): optional; describes the state for the debug
  *    socket's `actor` command with tr_inspect_add (troupe/debug.h), after
- *    OTP's format_status. Runs on the scheduler thread outside handlers,
- *    while the actor is not running; it must only read the state, must not
+ *    OTP's format_status. Runs on scheduler 0's thread outside handlers,
+ *    while the actor's own scheduler is parked (the world is stopped), so
+ *    the actor is not running; it must only read the state, must not
  *    block, and must not call tr_panic (there is no handler to unwind). */
 typedef struct tr_actor_type_s {
     const char *name;
