@@ -67,11 +67,14 @@ typedef struct tr_diag_s {
 
 /* Called for every report, after it is logged (warning level) and stored
  * for the debug socket's `alerts` command. STALL and DEADLOCK reports come
- * from the scheduler thread, outside handlers (the hook must not block it
- * for long, and must not call back into actor APIs that need a handler
- * context); HUNG reports come from the watchdog thread while the scheduler
- * thread is stuck, so the hook must only touch thread-safe state. Each
- * pending call is reported once, each hung handler invocation once. */
+ * from the thread of the scheduler whose stall check found them (each
+ * scheduler checks the calls in its own table), outside handlers (the hook
+ * must not block it for long, and must not call back into actor APIs that
+ * need a handler context); with several schedulers that is several
+ * threads, maybe at once. HUNG reports come from the watchdog thread while
+ * the hung scheduler's thread is stuck, so the hook must only touch
+ * thread-safe state. Each pending call is reported once, each hung handler
+ * invocation once. */
 typedef void (*tr_diag_fn)(void *arg, const tr_diag_t *d);
 
 /* Set (or with NULL clear) the diagnostic hook; it replaces
@@ -94,19 +97,23 @@ TR_API int tr_debug_default_path(long pid, char *buf, size_t len);
  * `line` (len bytes, without the newline): the same parser, commands and
  * limits. *out receives one malloc'd, NUL-terminated JSON response line
  * (without the newline) that the caller frees; it is an error object for a
- * bad request. Scheduler thread, outside handlers.
+ * bad request. Scheduler 0's thread (the owner thread, inside
+ * tr_runtime_run or stepping outside it), outside handlers: the only
+ * thread that may park the other schedulers, which the commands that read
+ * actors do (a scheduler that does not reach a safe point within 1000 ms
+ * gives a `busy` error object, not an error of this function).
  * Errors: TR_EINVAL (NULL rt/out, or line NULL with len > 0),
- * TR_EWRONGTHREAD (another thread or inside a handler), TR_ENOMEM. A bad
- * request is not an error of this function: it returns 0 with an error
- * object in *out. */
+ * TR_EWRONGTHREAD (another thread, another scheduler's thread, or inside a
+ * handler), TR_ENOMEM. A bad request is not an error of this function: it
+ * returns 0 with an error object in *out. */
 TR_API int tr_debug_request(tr_runtime_t *rt, const char *line, size_t len, char **out);
 
 /* Describe an actor's state for `troupectl actor` (tr_actor_type_t.inspect),
  * after OTP's format_status/1: the callback adds key/value pairs, shown as a
  * JSON object. Keys are copied; values are formatted with printf rules and
- * cut at 1024 bytes. Call only inside an inspect callback, on the scheduler
- * thread. Errors: TR_EINVAL (NULL w/key/fmt), TR_ENOMEM (the pair is left
- * out). */
+ * cut at 1024 bytes. Call only inside an inspect callback, which the `actor`
+ * command runs on scheduler 0's thread with the other schedulers parked.
+ * Errors: TR_EINVAL (NULL w/key/fmt), TR_ENOMEM (the pair is left out). */
 typedef struct tr_inspect_s tr_inspect_t;
 TR_API int tr_inspect_add(tr_inspect_t *w, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -91,9 +91,21 @@ typedef struct tr_event_s {
 /* Name of an event kind ("send"); static string. Thread-safe. */
 TR_API const char *tr_event_kind_name(tr_event_kind_t kind);
 
-/* Copy the most recent events (at most `cap`) into out, oldest first.
- * Scheduler thread. Returns the number copied, TR_EINVAL (NULL rt, or NULL
- * out with cap > 0) or TR_EWRONGTHREAD. */
+/* Copy the most recent events (at most `cap`) into out, oldest first. Each
+ * scheduler has its own ring; their events are merged by time (events of
+ * the same millisecond ordered by scheduler id). A ring is written by its
+ * scheduler's thread, so this may be called:
+ *  - on the owner thread while no scheduler thread runs (outside
+ *    tr_runtime_run, where that thread steps every scheduler), or on the
+ *    thread of a runtime with one scheduler: anywhere, inside handlers too;
+ *  - with several schedulers inside tr_runtime_run, only on scheduler 0's
+ *    thread (the owner thread) outside handlers: it parks the other
+ *    schedulers at a safe point while it copies, and gives up with
+ *    TR_ETIMEDOUT when one does not get there within 1000 ms (a handler
+ *    running that long).
+ * Returns the number copied, TR_EINVAL (NULL rt, or NULL out with cap > 0),
+ * TR_EWRONGTHREAD (any other thread, or a handler while several scheduler
+ * threads run) or TR_ETIMEDOUT. */
 TR_API int64_t tr_runtime_events(tr_runtime_t *rt, tr_event_t *out, size_t cap);
 
 /* What the panic hook is told. Every pointer is valid during the hook call
@@ -130,7 +142,8 @@ typedef struct tr_panic_scene_s {
     size_t nevents;
 } tr_panic_scene_t;
 
-/* The panic hook. Called on the scheduler thread after the handler has been
+/* The panic hook. Called on the thread of the panicking actor's scheduler
+ * (with several schedulers, from several threads) after the handler has been
  * unwound (for TR_PANIC_FAULT_REPORTED: inside the signal handler, on the
  * alternate signal stack, where only best-effort output is possible). It
  * must not call back into the runtime except tr_panic_scene_format. */
@@ -138,8 +151,8 @@ typedef void (*tr_panic_hook_fn)(void *arg, const tr_panic_scene_t *scene);
 
 /* Install the panic hook (NULL restores the default, which writes one
  * structured block to stderr with tr_panic_scene_format). `arg` is passed
- * through. Scheduler thread, outside handlers. Returns 0, TR_EINVAL (NULL
- * rt) or TR_EWRONGTHREAD. */
+ * through. Scheduler 0's thread (the owner thread), outside handlers.
+ * Returns 0, TR_EINVAL (NULL rt) or TR_EWRONGTHREAD. */
 TR_API int tr_set_panic_hook(tr_runtime_t *rt, tr_panic_hook_fn fn, void *arg);
 
 /* Format the scene as the default hook prints it (a multi-line block that

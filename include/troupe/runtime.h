@@ -199,8 +199,9 @@ TR_API void tr_runtime_stop(tr_runtime_t *rt);
  * TR_STOP_SHUTDOWN, resources released), every pending reply channel
  * resolves (continuations of dead callers are not run), in-flight messages
  * become dead letters with destructors run, then all memory is freed and,
- * if the runtime created its loop, the loop is destroyed. Scheduler thread,
- * not from inside a handler, with no foreign thread still sending.
+ * if the runtime created its loop, the loop is destroyed. Owner thread,
+ * outside tr_runtime_run (no scheduler thread runs then) and not from
+ * inside a handler, with no foreign thread still sending.
  * NULL is accepted. */
 TR_API void tr_runtime_destroy(tr_runtime_t *rt);
 

@@ -43,6 +43,19 @@ TR_API int tr_demonitor(tr_ctx_t *ctx, int64_t monitor);
 
 /* ---- supervisors ---- */
 
+/* Schedulers (docs/concepts.md, "Supervisors and their scheduler"). A
+ * supervisor always lives on the scheduler of whoever spawned it: a root
+ * supervisor on the scheduler that called tr_sup_start (scheduler 0 from
+ * the owner thread), a child supervisor next to its parent, so a whole tree
+ * of supervisors shares one scheduler. Its workers go where their child
+ * spec's `place` says. Its state belongs to that scheduler's thread, so
+ * tr_sup_start_child, tr_sup_add_child, tr_sup_terminate_child and
+ * tr_sup_which_children must be called on the supervisor's own scheduler
+ * (from a handler of an actor placed there with TR_PLACE_LOCAL or
+ * TR_PLACE_NEAR, for instance); elsewhere they return TR_EWRONGTHREAD
+ * (tr_is_supervisor returns 0). From the owner thread while no scheduler
+ * thread runs (outside tr_runtime_run) they always work. */
+
 /* Restart type of a child (OTP's restart => permanent | transient |
  * temporary). Abnormal exits are TR_STOP_PANIC, TR_STOP_KILLED and
  * TR_STOP_ESCALATED. */
@@ -122,12 +135,23 @@ struct tr_sup_spec_s {
 };
 
 /* Start a root supervisor registered as `name` (also the first element of
- * its children's paths). Its children start in order, synchronously (each
- * init runs inside this call); if one fails, the ones already started are
- * stopped in reverse order, the reason is logged at error level
- * ("supervisor app: child db failed to start: ...") and nothing is left
- * running. The spec is copied.
- * Scheduler thread (inside a handler or outside, before tr_runtime_run).
+ * its children's paths), on the calling scheduler (scheduler 0 from the
+ * owner thread). The spec is copied.
+ * Its children start in order. From the owner thread while no scheduler
+ * thread runs (a tree built in main before tr_runtime_run, or a test), or
+ * when every child lands on the calling scheduler, they start
+ * synchronously (each init runs inside this call); if one fails, the ones
+ * already started are stopped in reverse order, the reason is logged at
+ * error level ("supervisor app: child db failed to start: ...") and nothing
+ * is left running. Started from a scheduler's thread while scheduler
+ * threads run (from a handler, say), a child placed on another scheduler
+ * has its init run later, there: the supervisor starts the next children
+ * only once that init has answered, so the order holds, but this call has
+ * already returned 0. A failure of such a child, or of one started after
+ * it, then counts as a restart (the supervisor retries after its backoff,
+ * or gives up past its intensity), as for a child that crashes.
+ * Any scheduler's thread (inside a handler or outside), or the owner thread
+ * outside tr_runtime_run.
  * Returns 0 and writes the supervisor's ref to *out (may be NULL);
  * TR_EINVAL (NULL/invalid spec: no type and no sup, duplicate or empty child
  * names, names with '/', a path over 255 bytes, simple_one_for_one without
@@ -139,10 +163,14 @@ TR_API int tr_sup_start(tr_runtime_t *rt, const char *name, const tr_sup_spec_t 
 
 /* simple_one_for_one: start a dynamic child from the template spec, with
  * these init args (args_len > 0: copied; 0: passed as is and must outlive
- * the child). Scheduler thread. Returns 0 and writes the child's ref to *out
- * (may be NULL); TR_EINVAL (sup is not a simple_one_for_one supervisor),
- * TR_EDEAD (sup not alive), TR_ESTOPPED (sup shutting down), TR_ENOMEM,
- * TR_EINIT (the child's init refused; nothing is kept), TR_EWRONGTHREAD. */
+ * the child). The supervisor's own scheduler (see above). Returns 0 and
+ * writes the child's ref to *out (may be NULL); TR_EINVAL (sup is not a
+ * simple_one_for_one supervisor), TR_EDEAD (sup not alive), TR_ESTOPPED
+ * (sup shutting down), TR_ENOMEM, TR_EINIT (the child's init refused;
+ * nothing is kept), TR_EWRONGTHREAD. A child placed on another scheduler
+ * while scheduler threads run has its init run later, there: this returns
+ * 0 at once, and an init that refuses (or panics) is logged and the child
+ * dropped. */
 TR_API int tr_sup_start_child(tr_runtime_t *rt, tr_ref_t sup, const void *args,
                               size_t args_len, tr_ref_t *out);
 /* (tr_sup_start_child, tr_sup_add_child and tr_sup_terminate_child also
@@ -150,19 +178,23 @@ TR_API int tr_sup_start_child(tr_runtime_t *rt, tr_ref_t sup, const void *args,
  * from a child's init while the supervisor starts it.) */
 
 /* Add a child spec to a running one_for_one / one_for_all / rest_for_one
- * supervisor and start it (last in start order). Returns 0 and the child's
- * ref in *out (may be NULL); TR_EINVAL (invalid spec, or a
- * simple_one_for_one supervisor), TR_EEXIST (a sibling has that name),
- * TR_EDEAD, TR_ESTOPPED, TR_ENOMEM, TR_EINIT (init refused; the spec is not
- * kept), TR_EWRONGTHREAD. */
+ * supervisor and start it (last in start order). The supervisor's own
+ * scheduler (see above). Returns 0 and the child's ref in *out (may be
+ * NULL); TR_EINVAL (invalid spec, or a simple_one_for_one supervisor),
+ * TR_EEXIST (a sibling has that name), TR_EDEAD, TR_ESTOPPED, TR_ENOMEM,
+ * TR_EINIT (init refused; the spec is not kept), TR_EWRONGTHREAD. A child
+ * placed on another scheduler while scheduler threads run has its init run
+ * later, there: this returns 0 at once, and an init that refuses (or
+ * panics) counts as a restart (a temporary child is dropped). */
 TR_API int tr_sup_add_child(tr_runtime_t *rt, tr_ref_t sup, const tr_child_spec_t *spec,
                             tr_ref_t *out);
 
 /* Stop a child of `sup` with its shutdown (ask, wait up to shutdown_ms,
  * kill) and delete its spec, so it is not restarted (OTP's terminate_child
  * followed by delete_child). Returns at once; the child stops
- * asynchronously. Scheduler thread. Returns 0; TR_ENOTFOUND (not a current
- * child of sup); TR_EDEAD (sup not alive); TR_EWRONGTHREAD. */
+ * asynchronously. The supervisor's own scheduler (see above). Returns 0;
+ * TR_ENOTFOUND (not a current child of sup); TR_EDEAD (sup not alive);
+ * TR_EWRONGTHREAD. */
 TR_API int tr_sup_terminate_child(tr_runtime_t *rt, tr_ref_t sup, tr_ref_t child);
 
 /* One entry of a child's restart history. */
@@ -200,13 +232,14 @@ typedef struct tr_child_info_s {
 
 /* Copy up to `cap` children of `sup`, in start order, into out. The string
  * pointers stay valid until the supervisor next handles a message or is
- * called again. Scheduler thread. Returns the total number of children
- * (which may exceed cap), TR_EINVAL (NULL out with cap > 0, or sup is not a
- * supervisor), TR_EDEAD, TR_EWRONGTHREAD. */
+ * called again. The supervisor's own scheduler (see above). Returns the
+ * total number of children (which may exceed cap), TR_EINVAL (NULL out with
+ * cap > 0, or sup is not a supervisor), TR_EDEAD, TR_EWRONGTHREAD. */
 TR_API int64_t tr_sup_which_children(tr_runtime_t *rt, tr_ref_t sup, tr_child_info_t *out,
                                      size_t cap);
 
-/* Nonzero when `ref` is a live supervisor. Scheduler thread. */
+/* Nonzero when `ref` is a live supervisor. On ref's own scheduler, or the
+ * owner thread outside tr_runtime_run; 0 anywhere else. */
 TR_API int tr_is_supervisor(tr_runtime_t *rt, tr_ref_t ref);
 
 #ifdef __cplusplus

@@ -430,15 +430,15 @@ static void put_busy(sb_t *b, const json_t *o) {
 }
 
 static void render_actors(const json_t *r) {
-    static const char *const head[] = {"ID",    "PATH/NAME", "TYPE",  "STATUS",
-                                       "DEPTH/CAP", "HWM",   "HANDLED", "DROPS",
-                                       "CALLS", "KEPT",      "BUSY(ms)"};
+    static const char *const head[] = {"ID",        "PATH/NAME", "TYPE",  "SCHED",
+                                       "STATUS",    "DEPTH/CAP", "HWM",   "HANDLED",
+                                       "DROPS",     "CALLS",     "KEPT",  "BUSY(ms)"};
     const json_t *list = arr(r, "actors");
     if (!arr_len(list)) {
         puts("no live actors");
         return;
     }
-    table_t t = {.ncol = 11, .head = head, .align = "lllllrrrrrr"};
+    table_t t = {.ncol = 12, .head = head, .align = "lllrllrrrrrr"};
     sb_t b = {0};
     size_t i;
     const json_t *a;
@@ -451,6 +451,8 @@ static void render_actors(const json_t *r) {
         sb_text(&b, path ? path : "-");
         table_add(&t, &b);
         put_field(&b, a, "type");
+        table_add(&t, &b);
+        put_num(&b, a, "sched");
         table_add(&t, &b);
         put_field(&b, a, "status");
         table_add(&t, &b);
@@ -538,6 +540,8 @@ static void render_actor(const json_t *r) {
         put_field(&b, r, plain[i]);
         kv_add(&t, &b, plain[i]);
     }
+    put_num(&b, r, "sched");
+    kv_add(&t, &b, "scheduler");
     put_field(&b, r, "supervisor");
     kv_add(&t, &b, "supervisor");
     put_field(&b, r, "status");
@@ -927,6 +931,60 @@ static void render_alerts(const json_t *r) {
     free(b.s);
 }
 
+/* ---- schedulers ---- */
+
+/* A fraction (0.125) as a percentage with one decimal (12.5%), "-" when it
+ * is not a number (null: no time base yet). */
+static void put_pct(sb_t *b, const json_t *o, const char *key) {
+    const json_t *v = get(o, key);
+    double d;
+    if (json_is_real(v)) d = json_real_value(v);
+    else if (json_is_integer(v)) d = (double)json_integer_value(v);
+    else {
+        sb_puts(b, "-");
+        return;
+    }
+    if (!(d >= 0.0 && d < 1.0e6)) { /* NaN too */
+        sb_puts(b, "-");
+        return;
+    }
+    sb_printf(b, "%.1f%%", d * 100.0);
+}
+
+static void render_schedulers(const json_t *r) {
+    static const char *const head[] = {"ID",     "ACTORS",    "RUNQ",    "HANDLED",
+                                       "PASSES", "REMOTE_IN", "WAKEUPS", "SPINS",
+                                       "HITS",   "SLEEPS",    "BUSY_MS", "LOAD"};
+    /* the columns before LOAD, in order */
+    static const char *const fields[] = {"id",          "actors",    "runq",    "msgs_handled",
+                                         "loop_passes", "remote_in", "wakeups", "spins",
+                                         "spin_hits",   "sleeps",    "busy_ms"};
+    const json_t *list = arr(r, "schedulers");
+    long long up;
+    printf("%zu scheduler%s", arr_len(list), arr_len(list) == 1 ? "" : "s");
+    if (num(r, "uptime_ms", &up)) {
+        sb_t u = {0};
+        put_dur(&u, up);
+        printf(", uptime %s", u.s);
+        free(u.s);
+    }
+    puts(arr_len(list) ? ":" : "");
+    if (!arr_len(list)) return;
+    table_t t = {.ncol = 12, .head = head, .align = "rrrrrrrrrrrr"};
+    sb_t b = {0};
+    size_t i;
+    const json_t *s;
+    json_array_foreach(list, i, s) {
+        for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+            put_num(&b, s, fields[k]);
+            table_add(&t, &b);
+        }
+        put_pct(&b, s, "load");
+        table_add(&t, &b);
+    }
+    table_print(&t);
+}
+
 /* ---- dispatch ---- */
 
 static void render_json(const json_t *r) {
@@ -944,7 +1002,7 @@ void ctl_render(const char *cmd, const json_t *result, bool ascii) {
         {"help", render_help},     {"tree", render_tree},     {"actors", render_actors},
         {"actor", render_actor},   {"waits", render_waits},   {"trace", render_trace},
         {"stats", render_stats},   {"config", render_config}, {"reload", render_reload},
-        {"alerts", render_alerts},
+        {"alerts", render_alerts}, {"schedulers", render_schedulers},
     };
     use_ascii = ascii;
     for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {

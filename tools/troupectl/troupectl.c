@@ -46,6 +46,7 @@ static const struct command {
     {"config", ARG_NONE, "", "the configuration and its reload history"},
     {"reload", ARG_NONE, "", "re-read the configuration file, as SIGHUP does"},
     {"alerts", ARG_COUNT, "[N]", "the last N stall/deadlock/hung-handler reports (default 20)"},
+    {"schedulers", ARG_NONE, "", "each scheduler: actors, run queue, messages, wake-ups, load"},
 };
 
 static const char *progname = "troupectl";

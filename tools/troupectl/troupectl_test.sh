@@ -8,7 +8,7 @@
 #   1. start it in a private 0700 temp dir, wait for its `ready` line;
 #   2. run every command, human and --json, and check real content: the
 #      tree, the actors, the deadlock and the stall in `waits`, one actor,
-#      trace, stats, config, alerts, help, reload;
+#      trace, stats, config, alerts, schedulers, help, reload;
 #   3. the error paths: an unknown actor and an unknown command (exit 1), a
 #      usage error (exit 2), a missing socket (exit 3); -p PID and
 #      TROUPE_SOCKET find the socket;
@@ -112,7 +112,7 @@ has '^ *waits'
 has '^ *actor '
 ok --json help
 jcheck "help --json lacks the commands" \
-    'r["protocol"] == 1 and {"help","tree","actors","actor","waits","trace","stats","config","reload","alerts"} <= {c["name"] for c in r["commands"]}'
+    'r["protocol"] == 1 and {"help","tree","actors","actor","waits","trace","stats","config","reload","alerts","schedulers"} <= {c["name"] for c in r["commands"]}'
 
 # tree
 ok tree
@@ -134,14 +134,15 @@ any(s["name"] == "shop" and s["strategy"] == "one_for_one"
 
 # actors
 ok actors
-has '^ID +PATH/NAME +TYPE +STATUS +DEPTH/CAP +HWM +HANDLED +DROPS +CALLS +KEPT +BUSY\(ms\)$'
+has '^ID +PATH/NAME +TYPE +SCHED +STATUS +DEPTH/CAP +HWM +HANDLED +DROPS +CALLS +KEPT +BUSY\(ms\)$'
 has 'shop/inventory'
 has 'shop/payments/gateway'
 ok --json actors
 jcheck "actors --json lacks the shop" '
 r["total"] >= 6 and not r["truncated"]
 and {"shop","shop/frontend","shop/inventory","shop/billing","shop/payments","shop/payments/gateway"}
-    <= {a["path"] for a in r["actors"]}'
+    <= {a["path"] for a in r["actors"]}
+and all(isinstance(a["sched"], int) for a in r["actors"])'
 ok actors 2
 has '^\(2 of [0-9]+ actors shown'
 ok --json actors 2
@@ -216,6 +217,17 @@ ok --json stats
 jcheck "stats --json: groups missing" '
 all(isinstance(r[k], dict) for k in ("runtime", "reply_channels", "debug", "diagnostics"))
 and r["debug"]["requests"] >= 1'
+
+# schedulers
+ok schedulers
+has '^[0-9]+ schedulers?, uptime '
+has '^ID +ACTORS +RUNQ +HANDLED +PASSES +REMOTE_IN +WAKEUPS +SPINS +HITS +SLEEPS +BUSY_MS +LOAD$'
+has '^ +0 +[0-9]+ +[0-9]+ '
+ok --json schedulers
+jcheck "schedulers --json: no scheduler 0, or actors not counted" '
+r["schedulers"][0]["id"] == 0 and sum(s["actors"] for s in r["schedulers"]) >= 6
+and all(k in r["schedulers"][0] for k in ("runq", "msgs_handled", "loop_passes", "remote_in",
+        "wakeups", "spins", "spin_hits", "sleeps", "busy_ms", "load"))'
 
 # config
 ok config
