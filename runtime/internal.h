@@ -325,7 +325,6 @@ enum {
                                      yet (its parent learns of a failure by an
                                      exit signal) */
     TR__A_TRAPPED = 1u << 11,    /* TR_MSG_SHUTDOWN delivered: next stop is final */
-    TR__A_TELL_PARENT = 1u << 12, /* unused */
 };
 /* The reason of a requested stop lives in flags bits 16..19. */
 #define TR__A_REASON_SHIFT 16
