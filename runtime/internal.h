@@ -322,8 +322,8 @@ enum {
     TR__A_UNSTARTED = 1u << 9,   /* init refused or not run yet: no terminate,
                                     not counted */
     TR__A_REMOTE_INIT = 1u << 10, /* created by another scheduler, init not run
-                                     yet (its parent learns of a failure by an
-                                     exit signal) */
+                                     yet (its parent learns how init went by
+                                     TR__SYS_STARTED) */
     TR__A_TRAPPED = 1u << 11,    /* TR_MSG_SHUTDOWN delivered: next stop is final */
 };
 /* The reason of a requested stop lives in flags bits 16..19. */
