@@ -677,10 +677,11 @@ int tr_mailbox_info(tr_runtime_t *rt, tr_ref_t ref, tr_mailbox_info_t *out) {
     if (ref.gen == 0 || ref.sched >= rt->nsched) return TR_EDEAD;
     tr__slot_t *sl = tr__slot_get(rt, ref.slot);
     if (!sl) return TR_EDEAD;
+    uint32_t deq = atomic_load_explicit(&sl->deq, memory_order_acquire); /* first: see reserve */
     uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
     if (TR__WORD_GEN(w) != ref.gen || !atomic_load_explicit(&sl->ti, memory_order_acquire))
         return TR_EDEAD;
-    out->depth = TR__WORD_ENQ(w) - atomic_load_explicit(&sl->deq, memory_order_acquire);
+    out->depth = TR__WORD_ENQ(w) - deq;
     out->capacity = tr__slot_cap(sl);
     if (tr__may_touch(&rt->sched[ref.sched])) {
         tr__actor_t *a = sl->u.actor;

@@ -13,10 +13,15 @@
  * Returns 0 (and the new depth), TR_EDEAD, or TR_EFULL. Any thread. */
 static int reserve(tr__slot_t *sl, uint32_t gen, uint32_t *depth) {
     uint32_t cap = tr__slot_cap(sl);
-    uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
     for (;;) {
+        /* deq before the word: deq only grows and never passes enq, so a
+         * deq read first is at most the enq read after it, and the depth
+         * can only be overestimated. Read the other way round, a dequeue
+         * in between made enq - deq wrap to ~4G: a false TR_EFULL. */
+        uint32_t deq = atomic_load_explicit(&sl->deq, memory_order_acquire);
+        uint64_t w = atomic_load_explicit(&sl->word, memory_order_acquire);
         if (TR__UNLIKELY(TR__WORD_GEN(w) != gen)) return TR_EDEAD;
-        uint32_t d = TR__WORD_ENQ(w) - atomic_load_explicit(&sl->deq, memory_order_acquire);
+        uint32_t d = TR__WORD_ENQ(w) - deq;
         if (TR__UNLIKELY(d >= cap)) return TR_EFULL;
         uint64_t nw = TR__WORD(gen, TR__WORD_ENQ(w) + 1); /* enq wraps inside 32 bits */
         if (TR__LIKELY(atomic_compare_exchange_weak_explicit(

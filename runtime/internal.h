@@ -273,9 +273,10 @@ static inline const tr_handler_t *tr__ti_lookup(const tr__typeinfo_t *ti, int ty
  * Mailbox accounting: word = gen << 32 | enq, where enq counts places ever
  * reserved (mod 2^32) and is advanced only by CAS, from any sender thread;
  * deq counts places ever released and is written only by the scheduler, with
- * a plain store. depth = enq - deq. A sender that reads a stale deq sees a
- * larger depth than the truth, never a smaller one, so the capacity bound is
- * exact across threads while dequeuing costs no locked instruction. */
+ * a plain store. depth = enq - deq. A sender reads deq first, then the word:
+ * its deq may be stale (smaller), so it sees a larger depth than the truth,
+ * never a smaller one (nor a wrapped one), and the capacity bound is exact
+ * across threads while dequeuing costs no locked instruction. */
 typedef struct tr__slot_s {
     _Atomic uint64_t word;
     _Atomic uint32_t deq;
@@ -834,8 +835,8 @@ static inline uint32_t tr__slot_cap(tr__slot_t *sl) {
 
 /* User messages queued or reserved. Any thread (an upper bound off it). */
 static inline uint32_t tr__slot_depth(tr__slot_t *sl) {
-    uint32_t enq = TR__WORD_ENQ(atomic_load_explicit(&sl->word, memory_order_acquire));
-    return enq - atomic_load_explicit(&sl->deq, memory_order_acquire);
+    uint32_t deq = atomic_load_explicit(&sl->deq, memory_order_acquire); /* first: see reserve */
+    return TR__WORD_ENQ(atomic_load_explicit(&sl->word, memory_order_acquire)) - deq;
 }
 
 /* Release `n` places. Scheduler thread only (single writer). */

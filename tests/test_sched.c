@@ -11,19 +11,23 @@
  * DropWithoutReport returned / panicked / discarded, timeout then late
  * reply, caller stopped first), spawns onto another scheduler from a
  * handler (asynchronous init, refusals, under a supervisor), supervisors
- * with children on other schedulers (one_for_all, ordered shutdown),
- * monitors and UpdateConfig across schedulers. Each test ends with
- * tr_runtime_verify and the reply-channel balance.
+ * with children on other schedulers (one_for_all, ordered shutdown, the
+ * tr_sup_* thread rule), monitors and UpdateConfig across schedulers. Each
+ * test ends with tr_runtime_verify and the reply-channel balance.
  *
  * Threaded part (tr_runtime_run with real scheduler threads, 2 and 4
- * schedulers): a 1,000,000-operation stress with panics and stops under a
- * supervisor, per-pair FIFO with backpressure, foreign producers, and
- * tr_call_sync to every scheduler. These end deterministically (an actor
+ * schedulers): a stress of 1,000,000 accepted sends and calls with panics
+ * and stops under a supervisor, per-pair FIFO with backpressure, foreign
+ * producers, tr_call_sync to every scheduler, ordered shutdown, and a
+ * supervisor started from a handler. These end deterministically (an actor
  * or the foreign thread calls tr_runtime_shutdown / tr_runtime_stop once it
  * has seen everything), never sleep, assert nothing about timing, and
  * assert only on the main thread after tr_runtime_run has returned:
- * handlers only count, in atomics or under a mutex. They are what the
- * ThreadSanitizer build is for. */
+ * handlers only count, in atomics or under a mutex. Handlers also check
+ * that each scheduler runs on one thread of its own, scheduler 0 on the
+ * owner thread (tid_check). They are what the ThreadSanitizer build is for.
+ * TROUPE_SCHED_STRESS_OPS scales the stress (default 1,000,000; the TSan
+ * build sets 250,000 in tests/CMakeLists.txt). */
 #include "tr_test.h"
 
 #include <ev.h>
@@ -50,7 +54,8 @@ enum {
     MSG_SEQ_START,          /* node: seq_start_t: become a numbered sender */
     MSG_SEQ_TICK,           /* node: the sender's next batch */
     MSG_SEQ,                /* node: seq_t: numbered one-way message */
-    MSG_SEQ_CALL            /* node: seq_t: numbered call, reply the seq */
+    MSG_SEQ_CALL,           /* node: seq_t: numbered call, reply the seq */
+    MSG_SUPQ                /* node: supq_t: tr_sup_* calls on a supervisor */
 };
 
 #define MAXN 32 /* node ids */
@@ -117,6 +122,10 @@ typedef struct probe_s {
     int config_sched[MAXN]; /* + 1 */
     int64_t speed[MAXN];
     char refuse[64]; /* validate_config refuses this section name */
+    /* MSG_SUPQ */
+    int64_t supq_which;
+    int supq_term, supq_add;
+    int supq_sched;
 } probe_t;
 
 static probe_t g;
@@ -188,6 +197,11 @@ typedef struct seq_s {
     int from; /* sender id */
     int seq;
 } seq_t;
+
+typedef struct supq_s {
+    tr_ref_t sup;
+    tr_ref_t child; /* tr_sup_terminate_child it */
+} supq_t;
 
 #define SEQ_BATCH 250
 #define SEQ_CALL_EVERY 7
@@ -491,6 +505,27 @@ static void on_seq_call(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
     (void)tr_reply(ctx, m, &s.seq, sizeof s.seq);
 }
 
+static void on_supq(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)state;
+    supq_t q;
+    memcpy(&q, m->data, sizeof q);
+    tr_runtime_t *rt = tr_ctx_runtime(ctx);
+    g.supq_sched = tr_self(ctx).sched;
+    g.supq_which = tr_sup_which_children(rt, q.sup, NULL, 0);
+    static const int extra_id = 30;
+    tr_child_spec_t c;
+    memset(&c, 0, sizeof c);
+    c.name = "extra";
+    c.type = &node_type;
+    c.args = &extra_id;
+    c.args_len = sizeof extra_id;
+    c.restart = TR_TEMPORARY;
+    c.place = TR_PLACE_PIN;
+    c.scheduler = 3;
+    g.supq_add = tr_sup_add_child(rt, q.sup, &c, NULL);
+    g.supq_term = tr_sup_terminate_child(rt, q.sup, q.child);
+}
+
 static const tr_handler_t node_handlers[] = {
     TR_ON_EMPTY(MSG_NOTE, on_note),
     TR_ON(MSG_ECHO, on_echo, int),
@@ -509,6 +544,7 @@ static const tr_handler_t node_handlers[] = {
     TR_ON_EMPTY(MSG_SEQ_TICK, on_seq_tick),
     TR_ON(MSG_SEQ, on_seq, seq_t),
     TR_ON(MSG_SEQ_CALL, on_seq_call, seq_t),
+    TR_ON(MSG_SUPQ, on_supq, supq_t),
     TR_ON(TR_MSG_DOWN, on_down, tr_down_t),
     TR_END,
 };
@@ -526,12 +562,6 @@ static const tr_actor_type_t node_type = {
 /* ------------------------------------------------------------------ */
 /* helpers */
 
-static void quiet_log(void *arg, tr_log_level_t level, const char *line) {
-    (void)arg;
-    (void)level;
-    (void)line;
-}
-
 /* A runtime with `n` schedulers (stepped by the owner thread unless
  * tr_runtime_run runs), a quiet logger and the counting panic hook. */
 static tr_runtime_t *rt_sched_cfg(uint16_t n, int manual, tr_config_t *cfg) {
@@ -539,7 +569,7 @@ static tr_runtime_t *rt_sched_cfg(uint16_t n, int manual, tr_config_t *cfg) {
     memset(&o, 0, sizeof o);
     o.schedulers = n;
     o.manual_clock = manual;
-    o.log = quiet_log;
+    o.log = tt_quiet_log;
     o.config = cfg;
     tr_runtime_t *rt = tt_runtime(&o);
     assert_int_equal(tr_runtime_schedulers(rt), n);
@@ -633,7 +663,7 @@ static void test_scheduler_count(void **state) {
     tr_runtime_t *rt = NULL;
     tr_runtime_opts_t o;
     memset(&o, 0, sizeof o);
-    o.log = quiet_log;
+    o.log = tt_quiet_log;
 
     /* 0: TROUPE_SCHEDULERS if set, else 1 (this suite runs without it) */
     char *saved = getenv("TROUPE_SCHEDULERS");
@@ -891,15 +921,14 @@ static void test_place_child_specs(void **state) {
     assert_true(tr_actor_alive(rt, ci[0].ref));
     assert_int_equal(g.init_sched[1], 4);
 
-    /* NEAR is refused in a child spec; so is a pin out of range */
+    /* NEAR is refused in a child spec, before anything starts */
     uint64_t live = tt_stats(rt).actors_live;
     tr_child_spec_t bad[2] = {cspec("x", &ids[20], TR_PLACE_PIN, 1),
                               cspec("y", &ids[21], TR_PLACE_NEAR, 0)};
     tr_sup_spec_t bsp = sspec(TR_ONE_FOR_ONE, bad, 2, 5, 1000);
     tr_ref_t none = TR_REF_NONE;
     assert_int_equal(tr_sup_start(rt, "bad1", &bsp, &none), TR_EINVAL);
-    bad[1] = cspec("y", &ids[21], TR_PLACE_PIN, 4);
-    assert_int_equal(tr_sup_start(rt, "bad2", &bsp, &none), TR_EINVAL);
+    assert_int_equal(g.inits[20], 0);
     tr_child_spec_t add = cspec("z", &ids[22], TR_PLACE_NEAR, 0);
     assert_int_equal(tr_sup_add_child(rt, sup, &add, &none), TR_EINVAL);
     assert_int_equal(tt_stats(rt).actors_live, live);
@@ -913,6 +942,80 @@ static void test_place_child_specs(void **state) {
     assert_true(tr_actor_alive(rt, z));
     assert_int_equal(g.inits[22], 1);
     assert_int_equal(g.init_sched[22], 3);
+    finish(rt);
+}
+
+/* A pinned scheduler out of range makes the spec invalid: TR_EINVAL, as
+ * for NEAR, with no sibling started (not TR_EINIT after starting and
+ * stopping the siblings before it). */
+static void test_place_child_spec_pin_out_of_range(void **state) {
+    (void)state;
+    tr_runtime_t *rt = rt_sched(4);
+    tr_child_spec_t bad[2] = {cspec("x", &ids[20], TR_PLACE_PIN, 1),
+                              cspec("y", &ids[21], TR_PLACE_PIN, 4)};
+    tr_sup_spec_t bsp = sspec(TR_ONE_FOR_ONE, bad, 2, 5, 1000);
+    tr_ref_t none = TR_REF_NONE;
+    int rc = tr_sup_start(rt, "bad2", &bsp, &none);
+    tr_ref_t gone = TR_REF_NONE;
+    assert_int_equal(tr_whereis(rt, "bad2", &gone), TR_ENOTFOUND);
+    assert_int_equal(tt_stats(rt).actors_live, 0);
+    assert_int_equal(rc, TR_EINVAL);
+    assert_int_equal(g.inits[20], 0);
+    /* tr_sup_add_child: the same */
+    tr_child_spec_t ok[1] = {cspec("x", &ids[20], TR_PLACE_PIN, 1)};
+    tr_sup_spec_t sp = sspec(TR_ONE_FOR_ONE, ok, 1, 5, 1000);
+    tr_ref_t sup = TR_REF_NONE;
+    assert_int_equal(tr_sup_start(rt, "app", &sp, &sup), 0);
+    tr_child_spec_t add = cspec("z", &ids[22], TR_PLACE_PIN, 4);
+    assert_int_equal(tr_sup_add_child(rt, sup, &add, &none), TR_EINVAL);
+    finish(rt);
+}
+
+/* tr_sup_* run on the supervisor's own scheduler: from a handler on
+ * another one they return TR_EWRONGTHREAD (and change nothing); from a
+ * handler on the supervisor's scheduler, and from the owner thread while it
+ * steps, they work. */
+static void test_sup_api_thread_rules(void **state) {
+    (void)state;
+    tr_runtime_t *rt = rt_sched(4);
+    tr_child_spec_t kids[2] = {cspec("a", &ids[1], TR_PLACE_PIN, 2),
+                               cspec("b", &ids[2], TR_PLACE_PIN, 1)};
+    tr_sup_spec_t sp = sspec(TR_ONE_FOR_ONE, kids, 2, 5, 60000);
+    tr_ref_t sup = TR_REF_NONE;
+    assert_int_equal(tr_sup_start(rt, "app", &sp, &sup), 0);
+    assert_int_equal(sup.sched, 0);
+    tr_child_info_t ci[MAXCI];
+    assert_int_equal(kids_of(rt, sup, ci), 2);
+    tr_ref_t a = ci[0].ref;
+    tr_ref_t other = node_on(rt, 2, 10, 0); /* next to child a, not to sup */
+    tr_ref_t same = node_on(rt, 0, 11, 0);  /* next to sup */
+
+    supq_t q = {sup, a};
+    send_to(rt, other, MSG_SUPQ, &q, sizeof q);
+    tt_drain(rt);
+    assert_int_equal(g.supq_sched, 2);
+    assert_int_equal(g.supq_which, TR_EWRONGTHREAD);
+    assert_int_equal(g.supq_add, TR_EWRONGTHREAD);
+    assert_int_equal(g.supq_term, TR_EWRONGTHREAD);
+    assert_int_equal(kids_of(rt, sup, ci), 2);
+    assert_true(tr_actor_alive(rt, a));
+    assert_int_equal(g.inits[30], 0);
+
+    send_to(rt, same, MSG_SUPQ, &q, sizeof q);
+    tt_drain(rt);
+    assert_int_equal(g.supq_sched, 0);
+    assert_int_equal(g.supq_which, 2);
+    assert_int_equal(g.supq_add, 0);
+    assert_int_equal(g.supq_term, 0);
+    assert_int_equal(g.inits[30], 1);
+    assert_int_equal(g.init_sched[30], 4);
+    assert_false(tr_actor_alive(rt, a));
+    assert_int_equal(g.term_reason[1], TR_STOP_SHUTDOWN);
+    /* a is gone for good; b and the extra child remain */
+    assert_int_equal(kids_of(rt, sup, ci), 2);
+    assert_string_equal(ci[0].name, "b");
+    assert_string_equal(ci[1].name, "extra");
+    assert_int_equal(ci[1].ref.sched, 3);
     finish(rt);
 }
 
@@ -1596,7 +1699,7 @@ static void tid_arm(void) {
     atomic_store(&tid_armed, 1);
 }
 
-static void tid_check(tr_ctx_t *ctx) {
+static void tid_check_at(tr_ctx_t *ctx, const char *where) {
     if (!atomic_load(&tid_armed))
         return;
     uint16_t s = tr_self(ctx).sched;
@@ -1610,10 +1713,18 @@ static void tid_check(tr_ctx_t *ctx) {
         tid_set[s] = 1;
         tid_of[s] = me;
     } else if (!pthread_equal(tid_of[s], me)) {
-        atomic_fetch_add(&tid_mismatch, 1);
+        /* say where, so a failure can be diagnosed */
+        if (atomic_fetch_add(&tid_mismatch, 1) < 4)
+            fprintf(stderr, "tid_check: %s of actor %u.%u (scheduler %u) ran on thread %#lx, "
+                    "scheduler %u's handlers on %#lx%s\n", where, tr_self(ctx).slot,
+                    tr_self(ctx).gen, (unsigned)s, (unsigned long)me, (unsigned)s,
+                    (unsigned long)tid_of[s],
+                    tid_set[0] && pthread_equal(me, tid_of[0]) ? " (scheduler 0's thread)" : "");
     }
     pthread_mutex_unlock(&tid_mu);
 }
+
+#define tid_check(ctx) tid_check_at((ctx), __func__)
 
 /* Right after tr_runtime_run: every scheduler that ran a checked handler
  * had its own thread, and scheduler 0 was the owner thread. Disarms. */
@@ -1638,7 +1749,7 @@ static tr_runtime_t *rt_threaded(uint16_t n) {
     tr_runtime_opts_t o;
     memset(&o, 0, sizeof o);
     o.schedulers = n;
-    o.log = quiet_log;
+    o.log = tt_quiet_log;
     tr_runtime_t *rt = tt_runtime(&o);
     assert_int_equal(tr_runtime_schedulers(rt), n);
     atomic_store(&tid_armed, 0);
@@ -1646,10 +1757,16 @@ static tr_runtime_t *rt_threaded(uint16_t n) {
 }
 
 /* ------------------------------------------------------------------ */
-/* stress: 1,000,000 sends and calls between 16 workers spread over the
- * schedulers, under a one_for_one supervisor, with panics (in handlers,
- * while holding calls, in continuations) and tr_stop of random workers.
- * TROUPE_SCHED_STRESS_OPS scales the count (default 1,000,000). */
+/* stress: 1,000,000 accepted sends and calls (3 in 4 one-way, 1 in 4 a
+ * call with a continuation, a few with a 20 ms timeout) between 16 workers
+ * pinned over the schedulers, to random peers with a fixed-seed PRNG,
+ * under a one_for_one supervisor, with panics (in handlers, while holding
+ * calls, in continuations) and tr_stop of random workers. Refused attempts
+ * (TR_EFULL, and TR_EDEAD while a peer restarts) are counted but do not
+ * count toward the total. A referee on scheduler 0 starts the ordered
+ * shutdown once every operation is done and every call has run its
+ * continuation or been cancelled. TROUPE_SCHED_STRESS_OPS scales the
+ * count (default 1,000,000); the 2-scheduler run does a quarter. */
 
 enum {
     MSG_ST_TICK = TR_MSG_USER + 100, /* worker: next batch (self-sent) */
@@ -1666,8 +1783,8 @@ enum {
 static struct {
     uint16_t nsched;
     uint64_t total;
-    _Atomic int64_t ops_left;   /* claimed before each operation */
-    _Atomic uint64_t ops_done;  /* after it */
+    _Atomic int64_t ops_left;   /* not yet claimed (a refused attempt gives back) */
+    _Atomic uint64_t ops_done;  /* accepted sends and calls */
     _Atomic uint64_t sends_ok, sends_full, sends_dead;
     _Atomic uint64_t calls_made, calls_full, calls_dead;
     _Atomic uint64_t bad_rc;
@@ -1676,6 +1793,9 @@ static struct {
     _Atomic uint64_t data_handled, req_handled;
     _Atomic uint64_t chaos_panics, chaos_stops, hook_calls;
     _Atomic uint64_t wrong_sched, inits, shutdowns;
+    _Atomic uint64_t next_call, conts_twice;
+    _Atomic uint8_t *ran; /* per call id: continuations run (0 or 1) */
+    uint64_t nran;
     _Atomic uint64_t refs[ST_WORKERS]; /* slot << 32 | gen of the current incarnation */
     _Atomic uint32_t incarnation[ST_WORKERS];
 } S;
@@ -1683,7 +1803,8 @@ static struct {
 typedef struct stw_s {
     int idx;
     unsigned seed;
-    int chain; /* a MSG_ST_TICK is queued */
+    int chain;        /* a MSG_ST_TICK is queued */
+    int64_t spare_id; /* a call id not used yet, or -1 */
 } stw_t;
 
 static tr_ref_t st_ref(int idx) {
@@ -1710,7 +1831,9 @@ static void st_cont(tr_ctx_t *ctx, void *state, const tr_result_t *r, void *cook
     stw_t *w = state;
     atomic_fetch_add(&S.conts_run, 1);
     st_where(ctx, w);
-    int v = (int)(intptr_t)cookie;
+    int v = (int)(intptr_t)cookie; /* the call's id, also its payload */
+    if (v < 0 || (uint64_t)v >= S.nran || atomic_fetch_add(&S.ran[v], 1) != 0)
+        atomic_fetch_add(&S.conts_twice, 1);
     switch (r->status) {
     case TR_OK: {
         int got = 0;
@@ -1732,7 +1855,7 @@ static void st_cont(tr_ctx_t *ctx, void *state, const tr_result_t *r, void *cook
     case TR_ETIMEDOUT: atomic_fetch_add(&S.st_timeout, 1); break;
     default: atomic_fetch_add(&S.cont_bad, 1);
     }
-    if (rand_r(&w->seed) % 4096 == 0) {
+    if (rand_r(&w->seed) % 16384 == 0) {
         atomic_fetch_add(&S.chaos_panics, 1);
         tr_panic(ctx, "chaos in a continuation");
     }
@@ -1740,26 +1863,39 @@ static void st_cont(tr_ctx_t *ctx, void *state, const tr_result_t *r, void *cook
 
 static void st_batch(tr_ctx_t *ctx, stw_t *w) {
     for (int k = 0; k < ST_BATCH; k++) {
-        if (atomic_fetch_sub(&S.ops_left, 1) <= 0)
+        /* claim one operation; a refused send (TR_EFULL, TR_EDEAD: cheap,
+         * and frequent while a peer is being restarted) gives it back, so
+         * the total counts messages and calls the runtime accepted */
+        if (atomic_fetch_sub(&S.ops_left, 1) <= 0) {
+            atomic_fetch_add(&S.ops_left, 1);
             break;
+        }
         int peer = (int)(rand_r(&w->seed) % ST_WORKERS);
         tr_ref_t to = st_ref(peer);
         unsigned r = (unsigned)rand_r(&w->seed);
         int v = (int)(r & 0xffffff);
+        int rc;
         if (r % 4 == 0) {
+            /* a unique id per accepted call: a refused call keeps its id
+             * for the next one, so ids stay below total + incarnations */
+            if (w->spare_id < 0)
+                w->spare_id = (int64_t)atomic_fetch_add(&S.next_call, 1);
+            v = (int)w->spare_id;
             uint32_t timeout = (r >> 8) % 64 == 0 ? 20 : 0;
-            int rc = tr_call(ctx, to, MSG_ST_REQ, &v, sizeof v, st_cont, (void *)(intptr_t)v,
-                             timeout);
-            if (rc == 0)
+            rc = tr_call(ctx, to, MSG_ST_REQ, &v, sizeof v, st_cont, (void *)(intptr_t)v,
+                         timeout);
+            if (rc == 0) {
                 atomic_fetch_add(&S.calls_made, 1);
-            else if (rc == TR_EFULL)
+                w->spare_id = -1;
+            } else if (rc == TR_EFULL) {
                 atomic_fetch_add(&S.calls_full, 1);
-            else if (rc == TR_EDEAD)
+            } else if (rc == TR_EDEAD) {
                 atomic_fetch_add(&S.calls_dead, 1);
-            else
+            } else {
                 atomic_fetch_add(&S.bad_rc, 1);
+            }
         } else {
-            int rc = tr_send(ctx, to, MSG_ST_DATA, &v, sizeof v);
+            rc = tr_send(ctx, to, MSG_ST_DATA, &v, sizeof v);
             if (rc == 0)
                 atomic_fetch_add(&S.sends_ok, 1);
             else if (rc == TR_EFULL)
@@ -1769,7 +1905,10 @@ static void st_batch(tr_ctx_t *ctx, stw_t *w) {
             else
                 atomic_fetch_add(&S.bad_rc, 1);
         }
-        atomic_fetch_add(&S.ops_done, 1);
+        if (rc == 0)
+            atomic_fetch_add(&S.ops_done, 1);
+        else
+            atomic_fetch_add(&S.ops_left, 1);
     }
     w->chain = 0;
     if (atomic_load(&S.ops_left) > 0)
@@ -1781,6 +1920,7 @@ static int stw_init(tr_ctx_t *ctx, void *state, const void *args) {
     memcpy(&w->idx, args, sizeof w->idx);
     uint32_t inc = atomic_fetch_add(&S.incarnation[w->idx], 1) + 1;
     w->seed = (unsigned)w->idx * 7919u + inc * 104729u;
+    w->spare_id = -1;
     st_where(ctx, w);
     tr_ref_t me = tr_self(ctx);
     atomic_store_explicit(&S.refs[w->idx], ((uint64_t)me.slot << 32) | me.gen,
@@ -1811,7 +1951,7 @@ static void on_st_data(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
     stw_t *w = state;
     atomic_fetch_add(&S.data_handled, 1);
     st_where(ctx, w);
-    unsigned r = (unsigned)rand_r(&w->seed) % 8192;
+    unsigned r = (unsigned)rand_r(&w->seed) % 32768;
     if (r == 0) {
         atomic_fetch_add(&S.chaos_panics, 1);
         tr_panic(ctx, "chaos in a handler");
@@ -1831,7 +1971,7 @@ static void on_st_req(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
     st_where(ctx, w);
     int v;
     memcpy(&v, m->data, sizeof v);
-    unsigned r = (unsigned)rand_r(&w->seed) % 2048;
+    unsigned r = (unsigned)rand_r(&w->seed) % 8192;
     if (r == 0) {
         atomic_fetch_add(&S.chaos_panics, 1);
         tr_panic(ctx, "chaos holding a call");
@@ -1916,6 +2056,9 @@ static void run_stress(uint16_t nsched, int64_t total) {
     memset(&S, 0, sizeof S);
     S.nsched = nsched;
     S.total = (uint64_t)total;
+    S.nran = (uint64_t)total + 65536; /* ids: accepted calls + incarnations */
+    S.ran = calloc((size_t)S.nran, 1);
+    assert_non_null(S.ran);
     atomic_store(&S.ops_left, total);
 
     tr_runtime_t *rt = rt_threaded(nsched);
@@ -1928,7 +2071,7 @@ static void run_stress(uint16_t nsched, int64_t total) {
         snprintf(names[i], sizeof names[i], "w%d", i);
         kids[i] = cspec(names[i], &idx[i], TR_PLACE_PIN, (uint16_t)(i % nsched));
         kids[i].type = &stw_type;
-        kids[i].mailbox_capacity = 256;
+        kids[i].mailbox_capacity = 4096;
     }
     tr_sup_spec_t sp = sspec(TR_ONE_FOR_ONE, kids, ST_WORKERS, 65535, 1000);
     tr_ref_t sup = TR_REF_NONE;
@@ -1990,6 +2133,7 @@ static void run_stress(uint16_t nsched, int64_t total) {
     assert_int_equal(atomic_load(&S.ops_done), (uint64_t)total);
     assert_int_equal(atomic_load(&S.bad_rc), 0);
     assert_int_equal(atomic_load(&S.cont_bad), 0);
+    assert_int_equal(atomic_load(&S.conts_twice), 0); /* no continuation ran twice */
     assert_int_equal(atomic_load(&S.wrong_sched), 0);
     assert_int_equal(atomic_load(&S.shutdowns), 1);
     /* every call made either ran its continuation once or was cancelled
@@ -2011,6 +2155,10 @@ static void run_stress(uint16_t nsched, int64_t total) {
     }
     assert_int_equal(tr_runtime_verify(rt), 0);
     tr_runtime_destroy(rt);
+    /* destroy runs no continuation of a dead caller */
+    assert_int_equal(atomic_load(&S.conts_run), run);
+    free((void *)S.ran);
+    S.ran = NULL;
 }
 
 static void test_threaded_stress_4(void **state) {
@@ -2025,27 +2173,33 @@ static void test_threaded_stress_2(void **state) {
 
 /* ------------------------------------------------------------------ */
 /* per-pair FIFO across threads, with backpressure: A (scheduler 1) sends
- * numbered messages and calls to B (scheduler 0, capacity 16), retrying
- * the same number on TR_EFULL; B must see 1..N in order. */
+ * numbered messages and calls to B (scheduler 0, capacity 64) until
+ * TR_EFULL, then waits for a credit (B sends one per FB_CREDIT_EVERY
+ * messages it handles: at least capacity / FB_CREDIT_EVERY of them come
+ * after any TR_EFULL, so no wake-up is lost) and retries the same number.
+ * B must see 1..N in order, and never more than its capacity queued. */
 
 enum {
     MSG_FB_TICK = TR_MSG_USER + 200,
-    MSG_FB_SEQ,  /* int */
-    MSG_FB_CALL  /* int -> reply int */
+    MSG_FB_SEQ,   /* int */
+    MSG_FB_CALL,  /* int -> reply int */
+    MSG_FB_CREDIT /* A: B made room */
 };
 
 #define FB_N 100000
-#define FB_CAP 16
+#define FB_CAP 64
+#define FB_CREDIT_EVERY 16
 
 static struct {
     _Atomic uint64_t order_errors, received, efull, bad_rc, conts, cont_bad;
-    _Atomic uint64_t wrong_sched;
+    _Atomic uint64_t wrong_sched, credits, credits_lost;
 } FB;
 
 typedef struct fb_s {
     tr_ref_t to;  /* sender: the receiver */
     int next;     /* sender: next seq to send; receiver: last seen */
     int last_reply;
+    int blocked;  /* sender: waiting for a credit */
 } fb_t;
 
 static void fb_cont(tr_ctx_t *ctx, void *state, const tr_result_t *r, void *cookie) {
@@ -2070,9 +2224,7 @@ static int fb_init(tr_ctx_t *ctx, void *state, const void *args) {
     return 0;
 }
 
-static void on_fb_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
-    (void)m;
-    fb_t *a = state;
+static void fb_push(tr_ctx_t *ctx, fb_t *a) {
     tid_check(ctx);
     if (a->next == 0)
         a->next = 1;
@@ -2083,11 +2235,12 @@ static void on_fb_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
                             : tr_send(ctx, a->to, MSG_FB_SEQ, &v, sizeof v);
         if (rc == TR_EFULL) {
             atomic_fetch_add(&FB.efull, 1);
-            break; /* retry the same number on the next tick */
+            a->blocked = 1; /* retry the same number after a credit */
+            return;
         }
         if (rc != 0) {
             atomic_fetch_add(&FB.bad_rc, 1);
-            break;
+            return;
         }
         a->next++;
     }
@@ -2095,13 +2248,30 @@ static void on_fb_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
         atomic_fetch_add(&FB.bad_rc, 1);
 }
 
-static void fb_got(tr_ctx_t *ctx, fb_t *b, int v) {
+static void on_fb_tick(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)m;
+    fb_push(ctx, state);
+}
+
+static void on_fb_credit(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)m;
+    fb_t *a = state;
+    atomic_fetch_add(&FB.credits, 1);
+    if (a->blocked) {
+        a->blocked = 0;
+        fb_push(ctx, a);
+    }
+}
+
+static void fb_got(tr_ctx_t *ctx, fb_t *b, tr_ref_t sender, int v) {
     tid_check(ctx);
     if (tr_self(ctx).sched != 0)
         atomic_fetch_add(&FB.wrong_sched, 1);
     if (v != b->next + 1)
         atomic_fetch_add(&FB.order_errors, 1);
     b->next = v;
+    if (v % FB_CREDIT_EVERY == 0 && tr_send(ctx, sender, MSG_FB_CREDIT, NULL, 0) != 0)
+        atomic_fetch_add(&FB.credits_lost, 1);
     if (atomic_fetch_add(&FB.received, 1) + 1 == FB_N)
         tr_runtime_stop(tr_ctx_runtime(ctx));
 }
@@ -2109,20 +2279,21 @@ static void fb_got(tr_ctx_t *ctx, fb_t *b, int v) {
 static void on_fb_seq(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
     int v;
     memcpy(&v, m->data, sizeof v);
-    fb_got(ctx, state, v);
+    fb_got(ctx, state, m->sender, v);
 }
 
 static void on_fb_call(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
     int v;
     memcpy(&v, m->data, sizeof v);
     (void)tr_reply(ctx, m, &v, sizeof v);
-    fb_got(ctx, state, v);
+    fb_got(ctx, state, m->sender, v);
 }
 
 static const tr_handler_t fb_handlers[] = {
     TR_ON_EMPTY(MSG_FB_TICK, on_fb_tick),
     TR_ON(MSG_FB_SEQ, on_fb_seq, int),
     TR_ON(MSG_FB_CALL, on_fb_call, int),
+    TR_ON_EMPTY(MSG_FB_CREDIT, on_fb_credit),
     TR_END,
 };
 
@@ -2148,6 +2319,7 @@ static void test_threaded_fifo_backpressure(void **state) {
     o.scheduler = 1;
     o.args = &b;
     o.args_len = sizeof b;
+    o.mailbox_capacity = 8192; /* room for every credit */
     tr_ref_t a = tt_spawn(rt, &fb_type, &o);
     assert_int_equal(a.sched, 1);
     assert_int_equal(tr_runtime_send(rt, a, MSG_FB_TICK, NULL, 0), 0);
@@ -2165,13 +2337,16 @@ static void test_threaded_fifo_backpressure(void **state) {
     assert_int_equal(atomic_load(&FB.conts), FB_N / 8);
     assert_int_equal(atomic_load(&FB.cont_bad), 0);
     assert_int_equal(atomic_load(&FB.wrong_sched), 0);
+    assert_int_equal(atomic_load(&FB.credits_lost), 0);
+    assert_int_equal(atomic_load(&FB.credits), FB_N / FB_CREDIT_EVERY);
     tr_mailbox_info_t mi;
     assert_int_equal(tr_mailbox_info(rt, b, &mi), 0);
     assert_int_equal(mi.capacity, FB_CAP);
     assert_true(mi.high_water <= FB_CAP);
     assert_int_equal(mi.depth, 0);
-    fprintf(stderr, "sched fifo: %d in %.2f s, efull retries=%llu, high_water=%u\n", FB_N,
-            t1 - t0, (unsigned long long)atomic_load(&FB.efull), mi.high_water);
+    fprintf(stderr, "sched fifo: %d in %.2f s, TR_EFULL (then wait for a credit)=%llu, "
+            "high_water=%u\n", FB_N, t1 - t0, (unsigned long long)atomic_load(&FB.efull),
+            mi.high_water);
     tt_assert_chan_balance(rt);
     assert_int_equal(tt_stats(rt).chan_created, FB_N / 8);
     assert_int_equal(tr_runtime_verify(rt), 2);
@@ -2181,7 +2356,10 @@ static void test_threaded_fifo_backpressure(void **state) {
 /* ------------------------------------------------------------------ */
 /* foreign producers: 2 threads tr_runtime_send to one sink per scheduler */
 
-enum { MSG_FP = TR_MSG_USER + 300 };
+enum {
+    MSG_FP = TR_MSG_USER + 300, /* fp_t */
+    MSG_FP_DONE                 /* a producer sent everything to this sink */
+};
 
 #define FP_PRODUCERS 2
 #define FP_N 20000 /* per producer per sink */
@@ -2192,9 +2370,10 @@ typedef struct fp_s {
 } fp_t;
 
 static struct {
-    _Atomic uint64_t received, order_errors, bad, send_bad;
+    _Atomic uint64_t received, order_errors, bad, send_bad, dones;
+    _Atomic int first_bad_rc; /* the first error tr_runtime_send returned */
     _Atomic uint64_t count[FP_PRODUCERS][TR_SCHEDULERS_MAX];
-    uint64_t total;
+    uint64_t total, all_dones;
 } FP;
 
 typedef struct fp_sink_s {
@@ -2215,12 +2394,22 @@ static void on_fp(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
         atomic_fetch_add(&FP.order_errors, 1);
     k->expect[f.producer] = f.seq;
     atomic_fetch_add(&FP.count[f.producer][s], 1);
-    if (atomic_fetch_add(&FP.received, 1) + 1 == FP.total)
+    atomic_fetch_add(&FP.received, 1);
+}
+
+/* Per-pair order: once every producer's DONE reached every sink, each sink
+ * has had everything those producers sent it. */
+static void on_fp_done(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)state;
+    (void)m;
+    tid_check(ctx);
+    if (atomic_fetch_add(&FP.dones, 1) + 1 == FP.all_dones)
         tr_runtime_stop(tr_ctx_runtime(ctx));
 }
 
 static const tr_handler_t fp_handlers[] = {
     TR_ON(MSG_FP, on_fp, fp_t),
+    TR_ON_EMPTY(MSG_FP_DONE, on_fp_done),
     TR_END,
 };
 
@@ -2250,8 +2439,19 @@ static void *fp_producer(void *arg) {
                 ;
         }
         fp_t f = {t->producer, ++seq[k]};
-        if (tr_runtime_send(t->rt, t->sinks[k], MSG_FP, &f, sizeof f) != 0)
+        int rc = tr_runtime_send(t->rt, t->sinks[k], MSG_FP, &f, sizeof f);
+        if (rc != 0) {
+            int zero = 0;
+            atomic_compare_exchange_strong(&FP.first_bad_rc, &zero, rc);
             atomic_fetch_add(&FP.send_bad, 1);
+        }
+    }
+    for (int k = 0; k < t->nsinks; k++) {
+        if (tr_runtime_send(t->rt, t->sinks[k], MSG_FP_DONE, NULL, 0) != 0) {
+            /* the test fails on its counts; it must not hang */
+            atomic_fetch_add(&FP.send_bad, 1);
+            tr_runtime_stop(t->rt);
+        }
     }
     return NULL;
 }
@@ -2259,6 +2459,7 @@ static void *fp_producer(void *arg) {
 static void run_foreign_producers(uint16_t nsched) {
     memset(&FP, 0, sizeof FP);
     FP.total = (uint64_t)FP_PRODUCERS * FP_N * nsched;
+    FP.all_dones = (uint64_t)FP_PRODUCERS * nsched;
     tr_runtime_t *rt = rt_threaded(nsched);
     fp_thread_t th[FP_PRODUCERS];
     tr_ref_t sinks[TR_SCHEDULERS_MAX];
@@ -2268,7 +2469,7 @@ static void run_foreign_producers(uint16_t nsched) {
         o.place = TR_PLACE_PIN;
         o.scheduler = i;
         /* room for everything: this test is about delivery and order */
-        o.mailbox_capacity = FP_PRODUCERS * FP_N;
+        o.mailbox_capacity = FP_PRODUCERS * (FP_N + 1);
         sinks[i] = tt_spawn(rt, &fp_type, &o);
     }
     for (int p = 0; p < FP_PRODUCERS; p++) {
@@ -2287,7 +2488,13 @@ static void run_foreign_producers(uint16_t nsched) {
         assert_int_equal(pthread_join(th[p].th, NULL), 0);
     /* nothing more arrives after the last one */
     tt_drain(rt);
+    if (atomic_load(&FP.send_bad))
+        fprintf(stderr, "foreign producers: %llu sends failed, the first with %s\n",
+                (unsigned long long)atomic_load(&FP.send_bad),
+                tr_err_name(atomic_load(&FP.first_bad_rc)));
+    assert_int_equal(atomic_load(&FP.first_bad_rc), 0);
     assert_int_equal(atomic_load(&FP.send_bad), 0);
+    assert_int_equal(atomic_load(&FP.dones), FP.all_dones);
     assert_int_equal(atomic_load(&FP.bad), 0);
     assert_int_equal(atomic_load(&FP.order_errors), 0);
     assert_int_equal(atomic_load(&FP.received), FP.total);
@@ -2344,6 +2551,7 @@ typedef struct cs_arg_s {
     int boom_status, boom_reason;
     int boom_detail_ok;
     int dead_rc, dead_status;
+    int spawn_rc; /* tr_spawn from this foreign thread */
     int shutdown_rc;
 } cs_arg_t;
 
@@ -2432,6 +2640,9 @@ static void *cs_thread(void *arg) {
     a->calls++;
     a->dead_status = res.status;
     tr_result_release(&res);
+    /* spawning is for scheduler threads */
+    tr_ref_t r = TR_REF_NONE;
+    a->spawn_rc = tr_spawn(a->rt, &cs_type, NULL, &r);
     a->shutdown_rc = tr_runtime_shutdown(a->rt);
     return NULL;
 }
@@ -2478,6 +2689,7 @@ static void run_call_sync(uint16_t nsched) {
     assert_int_equal(pthread_join(th, NULL), 0);
 
     assert_int_equal(a->shutdown_rc, 0);
+    assert_int_equal(a->spawn_rc, TR_EWRONGTHREAD);
     assert_int_equal(a->bad_rc, 0);
     assert_int_equal(a->bad_value, 0);
     assert_int_equal(a->bad_responder, 0);
@@ -2520,18 +2732,35 @@ static void test_threaded_call_sync_4(void **state) {
  * children on every scheduler stop in reverse start order, then
  * tr_runtime_run returns with every scheduler thread joined */
 
-static pthread_mutex_t sd_mu = PTHREAD_MUTEX_INITIALIZER;
-static tt_log_t sd_log;
-static int sd_reason[MAXN];
-
 typedef struct sd_s {
     int id;
 } sd_t;
 
+static pthread_mutex_t sd_mu = PTHREAD_MUTEX_INITIALIZER;
+static tt_log_t sd_log; /* L_INIT and L_TERM, under sd_mu */
+static int sd_reason[MAXN];
+static int sd_init_sched[MAXN]; /* + 1 */
+static _Atomic int sd_inits;
+
+static void sd_reset(void) {
+    pthread_mutex_lock(&sd_mu);
+    memset(&sd_log, 0, sizeof sd_log);
+    memset(sd_reason, 0, sizeof sd_reason);
+    memset(sd_init_sched, 0, sizeof sd_init_sched);
+    pthread_mutex_unlock(&sd_mu);
+    atomic_store(&sd_inits, 0);
+}
+
 static int sd_init(tr_ctx_t *ctx, void *state, const void *args) {
-    (void)ctx;
     sd_t *w = state;
     memcpy(&w->id, args, sizeof w->id);
+    tid_check(ctx);
+    pthread_mutex_lock(&sd_mu);
+    tt_log_push(&sd_log, L_INIT(w->id));
+    if (w->id >= 0 && w->id < MAXN)
+        sd_init_sched[w->id] = tr_self(ctx).sched + 1;
+    pthread_mutex_unlock(&sd_mu);
+    atomic_fetch_add(&sd_inits, 1);
     return 0;
 }
 
@@ -2566,8 +2795,7 @@ static const tr_actor_type_t sd_type = {
 
 static void test_threaded_ordered_shutdown(void **state) {
     (void)state;
-    memset(&sd_log, 0, sizeof sd_log);
-    memset(sd_reason, 0, sizeof sd_reason);
+    sd_reset();
     tr_runtime_t *rt = rt_threaded(4);
     /* start order 1..8, spread so that neighbours sit on other schedulers */
     tr_child_spec_t kids[8];
@@ -2595,9 +2823,15 @@ static void test_threaded_ordered_shutdown(void **state) {
     o.args_len = sizeof(int);
     tt_spawn(rt, &sd_type, &o);
     assert_int_equal(tr_runtime_shutdown(rt), 0);
+    pthread_mutex_lock(&sd_mu);
+    assert_int_equal(sd_log.n, 9); /* the inits, in start order */
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(sd_log.v[i], L_INIT(i + 1));
+    assert_int_equal(sd_log.v[8], L_INIT(20));
+    memset(&sd_log, 0, sizeof sd_log);
+    pthread_mutex_unlock(&sd_mu);
     tid_arm();
     assert_int_equal(tr_runtime_run(rt), 0);
-    tid_assert(4);
     /* every scheduler thread was joined: nothing runs now, so the log is
      * ours to read */
     pthread_mutex_lock(&sd_mu);
@@ -2615,6 +2849,132 @@ static void test_threaded_ordered_shutdown(void **state) {
     assert_int_equal(tr_runtime_verify(rt), 0);
     /* a stopped runtime does not run again */
     assert_int_equal(tr_runtime_run(rt), TR_ESTOPPED);
+    /* invariant 3: every terminate ran on its actor's scheduler thread,
+     * also for the actors outside any tree that the shutdown stops last */
+    tid_assert(4);
+    tr_runtime_destroy(rt);
+}
+
+/* ------------------------------------------------------------------ */
+/* a supervisor started from a handler on scheduler 1 while the scheduler
+ * threads run: its children on other schedulers run init there, later,
+ * and still in start order; tr_sup_add_child the same; the supervisor's
+ * own scheduler may call tr_sup_*; the ordered shutdown reverses it all */
+
+enum { MSG_TREE_GO = TR_MSG_USER + 500, MSG_TREE_POLL };
+
+#define TREE_KIDS 6
+
+static struct {
+    int start_rc, add_rc, is_sup;
+    int64_t which;
+    tr_ref_t sup;
+    int kid_sched[TREE_KIDS + 1];
+    int polls_bad;
+} TREE; /* written by the starter (scheduler 1), read after the run */
+
+typedef struct starter_s {
+    tr_ref_t sup;
+    int phase;
+} starter_t;
+
+static uint16_t tree_sched(int i) { return (uint16_t)((i * 3 + 2) % 4); }
+
+static void on_tree_go(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)m;
+    starter_t *p = state;
+    tid_check(ctx);
+    tr_child_spec_t kids[TREE_KIDS];
+    char names[TREE_KIDS][8];
+    for (int i = 0; i < TREE_KIDS; i++) {
+        snprintf(names[i], sizeof names[i], "t%d", i + 1);
+        kids[i] = cspec(names[i], &ids[i + 1], TR_PLACE_PIN, tree_sched(i));
+        kids[i].type = &sd_type;
+    }
+    tr_sup_spec_t sp = sspec(TR_ONE_FOR_ONE, kids, TREE_KIDS, 5, 60000);
+    TREE.start_rc = tr_sup_start(tr_ctx_runtime(ctx), "tree", &sp, &p->sup);
+    TREE.sup = p->sup;
+    /* poll until the children have started (no sleeps in the test; the
+     * poll is only how the starter learns it is time to go on) */
+    if (TREE.start_rc == 0 && tr_timer_start(ctx, 1, 1, MSG_TREE_POLL, NULL, 0) <= 0)
+        TREE.polls_bad++;
+}
+
+static void on_tree_poll(tr_ctx_t *ctx, void *state, const tr_msg_t *m) {
+    (void)m;
+    starter_t *p = state;
+    tr_runtime_t *rt = tr_ctx_runtime(ctx);
+    tid_check(ctx);
+    if (p->phase == 0 && atomic_load(&sd_inits) == TREE_KIDS) {
+        tr_child_info_t ci[TREE_KIDS + 2];
+        TREE.which = tr_sup_which_children(rt, p->sup, ci, TREE_KIDS + 2);
+        for (int i = 0; i < TREE_KIDS && i < TREE.which; i++)
+            TREE.kid_sched[i] = ci[i].ref.sched + 1;
+        TREE.is_sup = tr_is_supervisor(rt, p->sup);
+        tr_child_spec_t c = cspec("t7", &ids[TREE_KIDS + 1], TR_PLACE_PIN, 3);
+        c.type = &sd_type;
+        TREE.add_rc = tr_sup_add_child(rt, p->sup, &c, NULL);
+        p->phase = 1;
+    } else if (p->phase == 1 && atomic_load(&sd_inits) == TREE_KIDS + 1) {
+        p->phase = 2;
+        if (tr_runtime_shutdown(rt) != 0)
+            TREE.polls_bad++;
+    }
+}
+
+static const tr_handler_t starter_handlers[] = {
+    TR_ON_EMPTY(MSG_TREE_GO, on_tree_go),
+    TR_ON_EMPTY(MSG_TREE_POLL, on_tree_poll),
+    TR_END,
+};
+
+static const tr_actor_type_t starter_type = {
+    .name = "starter",
+    .state_size = sizeof(starter_t),
+    .handlers = starter_handlers,
+};
+
+static void test_threaded_sup_start_from_handler(void **state) {
+    (void)state;
+    sd_reset();
+    memset(&TREE, 0, sizeof TREE);
+    tr_runtime_t *rt = rt_threaded(4);
+    tr_spawn_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.place = TR_PLACE_PIN;
+    o.scheduler = 1;
+    tr_ref_t p = tt_spawn(rt, &starter_type, &o);
+    send_to(rt, p, MSG_TREE_GO, NULL, 0);
+    tid_arm();
+    assert_int_equal(tr_runtime_run(rt), 0);
+    tid_assert(4);
+    assert_int_equal(TREE.start_rc, 0);
+    assert_int_equal(TREE.polls_bad, 0);
+    /* the supervisor lives where it was started */
+    assert_int_equal(TREE.sup.sched, 1);
+    assert_int_equal(TREE.which, TREE_KIDS);
+    assert_int_equal(TREE.is_sup, 1);
+    assert_int_equal(TREE.add_rc, 0);
+    pthread_mutex_lock(&sd_mu);
+    /* inits in start order, each on its child's scheduler; then the
+     * shutdown in reverse */
+    assert_int_equal(sd_log.n, 2 * (TREE_KIDS + 1));
+    for (int i = 0; i <= TREE_KIDS; i++) {
+        assert_int_equal(sd_log.v[i], L_INIT(i + 1));
+        assert_int_equal(sd_log.v[TREE_KIDS + 1 + i], L_TERM(TREE_KIDS + 1 - i));
+        assert_int_equal(sd_reason[i + 1], TR_STOP_SHUTDOWN);
+    }
+    for (int i = 0; i < TREE_KIDS; i++) {
+        assert_int_equal(sd_init_sched[i + 1], tree_sched(i) + 1);
+        assert_int_equal(TREE.kid_sched[i], tree_sched(i) + 1);
+    }
+    assert_int_equal(sd_init_sched[TREE_KIDS + 1], 4);
+    pthread_mutex_unlock(&sd_mu);
+    tr_stats_t s = tt_stats(rt);
+    assert_int_equal(s.actors_live, 0);
+    assert_int_equal(s.restarts, 0);
+    tt_assert_chan_balance(rt);
+    assert_int_equal(tr_runtime_verify(rt), 0);
     tr_runtime_destroy(rt);
 }
 
@@ -2624,6 +2984,8 @@ int main(void) {
         cmocka_unit_test_setup(test_place_any_round_robin, setup),
         cmocka_unit_test_setup(test_place_local_pin_near, setup),
         cmocka_unit_test_setup(test_place_child_specs, setup),
+        cmocka_unit_test_setup(test_place_child_spec_pin_out_of_range, setup),
+        cmocka_unit_test_setup(test_sup_api_thread_rules, setup),
         cmocka_unit_test_setup(test_fifo_per_pair, setup),
         cmocka_unit_test_setup(test_capacity_across_schedulers, setup),
         cmocka_unit_test_setup(test_call_value_and_caller_scheduler, setup),
@@ -2643,6 +3005,7 @@ int main(void) {
         cmocka_unit_test_setup(test_threaded_call_sync_2, setup),
         cmocka_unit_test_setup(test_threaded_call_sync_4, setup),
         cmocka_unit_test_setup(test_threaded_ordered_shutdown, setup),
+        cmocka_unit_test_setup(test_threaded_sup_start_from_handler, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
