@@ -344,6 +344,8 @@ static bool spin(tr__sched_t *s) {
     }
 }
 
+#define TR__INNER_PASSES 64
+
 static void after_pass(tr__sched_t *s) {
     tr_runtime_t *rt = s->rt;
     if (s->id == 0) {
@@ -389,6 +391,23 @@ static void pass(tr__sched_t *s) {
     }
     tr__run_pass(s);
     if (s->id == 0) finish_shutdown(s);
+    /* while scheduler threads run, work that arrives through the inbox
+     * within spin_us is run here, without going back through libev: a
+     * loop iteration costs an epoll_wait system call, per message when two
+     * schedulers play ping-pong. Bounded, so IO and timers are still polled
+     * every TR__INNER_PASSES passes. */
+    for (int k = 0; k < TR__INNER_PASSES && !s->runq_head && rt->opts.spin_us &&
+                    atomic_load_explicit(&rt->threads_running, memory_order_relaxed) &&
+                    !atomic_load_explicit(&s->quit, memory_order_relaxed) &&
+                    !atomic_load_explicit(&rt->world_req, memory_order_relaxed) &&
+                    !due_timer(s) && spin(s);
+         k++) {
+        if (s->id == 0 && tr__has_work(s) && !s->runq_head &&
+            !atomic_load_explicit(&s->inbox.head, memory_order_relaxed))
+            break; /* a runtime-wide request: the next pass takes it */
+        tr__run_pass(s);
+        if (s->id == 0) finish_shutdown(s);
+    }
     TR__ADD(s->c.busy_ns, tr__mono_ns() - t0);
     after_pass(s);
     tr__tls_cur = prev;
