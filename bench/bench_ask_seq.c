@@ -1,8 +1,14 @@
 /* bench/bench_ask_seq.c: sequential request/reply. A client actor calls a
- * server with tr_call (timeout 0) 500,000 times (argv[1] overrides), one at a
- * time: each continuation issues the next call. The server replies with its
- * argument plus one. One round trip = request send + dispatch + reply +
- * continuation dispatch, all on one scheduler.
+ * server with tr_call (timeout 0) 500,000 times (the count argument
+ * overrides), one at a time: each continuation issues the next call. The
+ * server replies with its argument plus one. One round trip = request send
+ * + dispatch + reply + continuation dispatch, all on one scheduler.
+ *   bench_ask_seq [--schedulers N] [--spin-us U] [count]      (bench.h)
+ * With 2 or more schedulers (--schedulers, or TROUPE_SCHEDULERS when the
+ * flag is absent) the server is pinned on scheduler 0 and the client on
+ * scheduler 1: every request and every reply crosses between scheduler
+ * threads through the other's inbox (the reply channel stays on the
+ * client's scheduler): the cross-scheduler figure.
  * Output: "ask_seq: <round trips/s> rt/s" and "ask_seq_latency: <ns> ns/rt". */
 #include "bench.h"
 
@@ -94,17 +100,24 @@ static const tr_actor_type_t client_type = {
 };
 
 int main(int argc, char **argv) {
-    uint64_t n = bench_arg_count(argc, argv, 500000);
-    tr_runtime_t *rt;
-    int rc = tr_runtime_create(NULL, &rt);
-    if (rc)
-        bench_die("ask_seq", "tr_runtime_create", rc);
+    bench_cli_t cli = {.count = 500000};
+    bench_cli(argc, argv, &cli, 0);
+    uint64_t n = cli.count;
+    tr_runtime_t *rt = bench_runtime("ask_seq", &cli);
+    int rc;
+    uint16_t nsched = tr_runtime_schedulers(rt);
 
     client_t init = {.target = n};
-    if ((rc = tr_spawn(rt, &server_type, NULL, &init.server)) != 0)
-        bench_die("ask_seq", "tr_spawn(server)", rc);
     tr_spawn_opts_t so = {0};
+    if (nsched > 1) {
+        so.place = TR_PLACE_PIN;
+        so.scheduler = 0;
+    }
+    if ((rc = tr_spawn(rt, &server_type, &so, &init.server)) != 0)
+        bench_die("ask_seq", "tr_spawn(server)", rc);
+    so.scheduler = 1;
     so.args = &init;
+    so.args_len = sizeof init;
     tr_ref_t client;
     if ((rc = tr_spawn(rt, &client_type, &so, &client)) != 0)
         bench_die("ask_seq", "tr_spawn(client)", rc);
@@ -125,6 +138,11 @@ int main(int argc, char **argv) {
     printf("  chan_created %" PRIu64 ", chan_ok %" PRIu64 ", chan_pending %" PRIu64
            ", msgs_handled %" PRIu64 ", loop_passes %" PRIu64 "\n",
            st.chan_created, st.chan_ok, st.chan_pending, st.msgs_handled, st.loop_passes);
+    if (nsched > 1)
+        printf("  schedulers %u, spin_us %u: server pinned on scheduler 0, client on "
+               "scheduler 1, every request and reply crosses\n",
+               (unsigned)nsched, cli.spin_us ? cli.spin_us : 20u);
+    bench_print_scheds(rt);
     tr_runtime_destroy(rt);
     return 0;
 }

@@ -4,9 +4,23 @@
 #   bench/run.sh [BUILD_DIR]      default: build/release in the repository
 #                                 (what `make bench` builds and passes)
 # For each figure it prints the median and the min-max of RUNS runs, for
-# troupe (one scheduler), the C floor, and each peer single-threaded and
-# with 2 threads, and how many times better troupe is than each ("troupe
-# x": rate ratio, or cost ratio for ns and bytes; above 1 troupe wins).
+# troupe (one scheduler, and with 2 schedulers), the C floor, and each peer
+# single-threaded and with 2 threads, and how many times better troupe is
+# than each ("troupe x": rate ratio, or cost ratio for ns and bytes; above 1
+# troupe wins; a peer's 2-thread row also compares it with troupe on 2
+# schedulers, "2 sched x").
+#
+# troupe's multi-scheduler column runs the same programs with
+# TROUPE_SCHEDULERS=N (N from THREADS, above 1) and default options, so
+# placement is what each program asks for: bench_pingpong and bench_ask_seq
+# pin their two actors on schedulers 0 and 1 (every message crosses),
+# bench_fanin puts one consumer on each scheduler (each producer thread
+# feeds its own), and the others use the default round-robin placement
+# (TR_PLACE_ANY): bench_ring's neighbours alternate schedulers, so every
+# hop crosses; bench_ask_pipelined's server and client land on different
+# schedulers; bench_spawn's actors alternate; bench_restart's worker
+# incarnations alternate, while its driver and supervisor stay on
+# scheduler 0.
 #
 # Peers live in bench/peers/<peer>/ (build.sh OUT_DIR, run.sh OUT_DIR
 # WORKLOAD THREADS); each installs its Debian packages when missing
@@ -18,7 +32,8 @@
 #   RUNS      runs per figure (default 3)
 #   BENCHES   troupe programs (default: all below)
 #   PEERS     peers to compare (default "erlang caf tokio"; "" for none)
-#   THREADS   peer thread counts (default "1 2")
+#   THREADS   peer thread counts, and troupe's scheduler counts above 1
+#             (default "1 2"; troupe always runs with 1 scheduler)
 #   VERBOSE   1: also print the detail lines of each program's last run
 # Every program prints machine-parsable lines "name: value unit" (no
 # leading space); indented lines are details.
@@ -88,20 +103,27 @@ for b in $BENCHES; do
         status=1
         continue
     fi
-    sys=troupe
-    [ "$b" = bench_floor ] && sys=floor
-    for i in $(seq 1 "$RUNS"); do
-        if ! "$exe" > "$tmp/out" 2> "$tmp/err"; then
-            echo "$b: run $i failed:" >&2
-            sed 's/^/    /' "$tmp/err" "$tmp/out" >&2
-            status=1
-            continue 2
-        fi
-        collect "$sys" "$tmp/out"
-    done
-    if [ "$VERBOSE" = 1 ]; then
-        grep -E '^ ' "$tmp/out" || true
+    scheds=1
+    if [ "$b" != bench_floor ]; then
+        for t in $THREADS; do [ "$t" -gt 1 ] && scheds="$scheds $t"; done
     fi
+    for sc in $scheds; do
+        sys=troupe
+        [ "$sc" -gt 1 ] && sys=troupe/$sc
+        [ "$b" = bench_floor ] && sys=floor
+        for i in $(seq 1 "$RUNS"); do
+            if ! TROUPE_SCHEDULERS=$sc "$exe" > "$tmp/out" 2> "$tmp/err"; then
+                echo "$b (schedulers $sc): run $i failed:" >&2
+                sed 's/^/    /' "$tmp/err" "$tmp/out" >&2
+                status=1
+                continue 2
+            fi
+            collect "$sys" "$tmp/out"
+        done
+        if [ "$VERBOSE" = 1 ]; then
+            grep -E '^ ' "$tmp/out" | sed "s/^/  [schedulers $sc] /" || true
+        fi
+    done
 done
 
 # ---- peers -------------------------------------------------------------
@@ -155,6 +177,7 @@ echo
 label() { # SYSTEM -> column label
     case $1 in
     troupe) echo "troupe (1 scheduler)" ;;
+    troupe/*) echo "troupe (${1#*/} schedulers)" ;;
     floor) echo "C floor" ;;
     erlang/*) echo "Erlang/OTP +S ${1#*/}" ;;
     caf/*) echo "CAF, ${1#*/} thread(s)" ;;
@@ -169,6 +192,7 @@ figure_of() { # SYSTEM FIGURE -> "med lo hi" or ""
 }
 
 systems="troupe"
+for t in $THREADS; do [ "$t" -gt 1 ] && systems="$systems troupe/$t"; done
 for peer in $ran_peers; do
     for t in $THREADS; do systems="$systems $peer/$t"; done
 done
@@ -185,10 +209,29 @@ for f in $figures; do
         read -r m lo hi <<< "$(figure_of "$s" "$f")" || true
         [ -n "${m:-}" ] || continue
         extra=""
-        if [ "$s" != troupe ] && [ -n "${tm:-}" ]; then
-            extra=$(awk -v t="$tm" -v p="$m" -v lb="$lower_better" \
-                'BEGIN { r = lb ? p / t : t / p; printf "troupe x %.2f", r }')
-        fi
+        case $s in
+        troupe) ;;
+        troupe/*) # against troupe on one scheduler
+            if [ -n "${tm:-}" ]; then
+                extra=$(awk -v t="$tm" -v p="$m" -v lb="$lower_better" \
+                    'BEGIN { r = lb ? t / p : p / t; printf (r >= 0.1 ? "%.2f" : "%.2g") " x 1 scheduler", r }')
+            fi
+            ;;
+        *)
+            if [ -n "${tm:-}" ]; then
+                extra=$(awk -v t="$tm" -v p="$m" -v lb="$lower_better" \
+                    'BEGIN { r = lb ? p / t : t / p; printf "troupe x %.2f", r }')
+            fi
+            n=${s#*/}
+            if [ "$n" -gt 1 ]; then # also against troupe on as many schedulers
+                read -r tn _ _ <<< "$(figure_of "troupe/$n" "$f")" || true
+                if [ -n "${tn:-}" ]; then
+                    extra="$extra, $n sched x $(awk -v t="$tn" -v p="$m" -v lb="$lower_better" \
+                        'BEGIN { r = lb ? p / t : t / p; printf "%.2f", r }')"
+                fi
+            fi
+            ;;
+        esac
         printf "  %-26s %16s  [%s - %s]  %s\n" "$(label "$s")" "$(fmt "$m")" "$(fmt "$lo")" "$(fmt "$hi")" "$extra"
     done
     ff=""
@@ -200,6 +243,12 @@ for f in $figures; do
         read -r fl flo fhi <<< "$(figure_of floor "$ff")" || true
         if [ -n "${fl:-}" ] && [ -n "${tm:-}" ]; then
             frac=$(awk -v t="$tm" -v fl="$fl" 'BEGIN { printf "troupe at %.1f%% of it", 100 * t / fl }')
+            for t in $THREADS; do
+                [ "$t" -gt 1 ] || continue
+                read -r tn _ _ <<< "$(figure_of "troupe/$t" "$f")" || true
+                [ -n "${tn:-}" ] && frac="$frac, $(awk -v t="$tn" -v fl="$fl" -v n="$t" \
+                    'BEGIN { printf "%s schedulers %.1f%%", n, 100 * t / fl }')"
+            done
             printf "  %-26s %16s  [%s - %s]  %s\n" "$fl_label" "$(fmt "$fl")" "$(fmt "$flo")" "$(fmt "$fhi")" "$frac"
         fi
     fi
