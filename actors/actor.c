@@ -359,23 +359,31 @@ void tr__actor_sys_push(tr__sched_t *s, tr__actor_t *a, int kind, uint32_t arg) 
     tr__actor_sys_append(s, a, m);
 }
 
-void tr__actor_sys_notify(tr__sched_t *s, tr__actor_t *a, int kind, tr_ref_t from, int64_t id,
-                          tr_stop_reason_t reason, const char *detail) {
+/* A control message about `from` for `to`, or NULL (logged: out of
+ * memory, the message is lost). `detail` is copied. */
+static tr__sysmsg_t *sysmsg_new(tr__sched_t *s, tr_ref_t to, int kind, tr_ref_t from, int64_t id,
+                                tr_stop_reason_t reason, const char *detail) {
     tr__sysmsg_t *m = calloc(1, sizeof(*m));
     char *d = m && detail ? strdup(detail) : NULL;
     if (!m || (detail && !d)) {
         free(m);
         tr__log(s->rt, TR_LOG_ERROR, "out of memory: %s about actor %u.%u for actor %u.%u lost",
-                kind == TR__SYS_EXIT ? "exit signal" : "DOWN", from.slot, from.gen, a->ref.slot,
-                a->ref.gen);
-        return;
+                kind == TR__SYS_EXIT ? "exit signal" : kind == TR__SYS_DOWN ? "DOWN" : "start report",
+                from.slot, from.gen, to.slot, to.gen);
+        return NULL;
     }
     m->kind = kind;
     m->arg = (uint32_t)reason;
     m->from = from;
     m->id = id;
     m->detail = d;
-    tr__actor_sys_append(s, a, m);
+    return m;
+}
+
+void tr__actor_sys_notify(tr__sched_t *s, tr__actor_t *a, int kind, tr_ref_t from, int64_t id,
+                          tr_stop_reason_t reason, const char *detail) {
+    tr__sysmsg_t *m = sysmsg_new(s, a->ref, kind, from, id, reason, detail);
+    if (m) tr__actor_sys_append(s, a, m);
 }
 
 void tr__sysmsg_free(tr__sysmsg_t *m) {
@@ -448,26 +456,8 @@ void tr__sys_send(tr__sched_t *s, tr_ref_t to, tr__sysmsg_t *m) {
 
 void tr__sys_notify_ref(tr__sched_t *s, tr_ref_t to, int kind, tr_ref_t from, int64_t id,
                         tr_stop_reason_t reason, const char *detail) {
-    if (to.sched == s->id) {
-        tr__actor_t *a = tr__actor_get(s, to);
-        if (a && !(a->flags & TR__A_DEAD)) tr__actor_sys_notify(s, a, kind, from, id, reason, detail);
-        return;
-    }
-    tr__sysmsg_t *m = calloc(1, sizeof(*m));
-    char *d = m && detail ? strdup(detail) : NULL;
-    if (!m || (detail && !d)) {
-        free(m);
-        tr__log(s->rt, TR_LOG_ERROR, "out of memory: %s about actor %u.%u for actor %u.%u lost",
-                kind == TR__SYS_EXIT ? "exit signal" : "DOWN", from.slot, from.gen, to.slot,
-                to.gen);
-        return;
-    }
-    m->kind = kind;
-    m->arg = (uint32_t)reason;
-    m->from = from;
-    m->id = id;
-    m->detail = d;
-    tr__sys_send(s, to, m);
+    tr__sysmsg_t *m = sysmsg_new(s, to, kind, from, id, reason, detail);
+    if (m) tr__sys_send(s, to, m); /* local: appended at once; else via to's inbox */
 }
 
 void tr__stop_ref(tr__sched_t *s, tr_ref_t to, tr_stop_reason_t reason) {
