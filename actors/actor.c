@@ -93,14 +93,14 @@ int tr_spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts_
 }
 
 int tr__place(tr_runtime_t *rt, const tr_spawn_opts_t *opts) {
-    tr__sched_t *cur = tr__tls_cur;
+    tr__sched_t *cur = tr__current(rt);
     switch (opts->place) {
     case TR_PLACE_ANY:
         if (rt->nsched == 1) return 0;
         return (int)(atomic_fetch_add_explicit(&rt->place_rr, 1, memory_order_relaxed) %
                      rt->nsched);
     case TR_PLACE_LOCAL:
-        return cur && cur->rt == rt ? cur->id : 0;
+        return cur ? cur->id : 0;
     case TR_PLACE_PIN:
         return opts->scheduler < rt->nsched ? opts->scheduler : -1;
     case TR_PLACE_NEAR:
@@ -268,7 +268,7 @@ int tr__spawn(tr_runtime_t *rt, const tr_actor_type_t *type, const tr_spawn_opts
               const tr__spawn_ex_t *ex, tr_ref_t *out) {
     static const tr_spawn_opts_t defaults;
     if (!rt || !type) return TR_EINVAL;
-    tr__sched_t *cur = tr__tls_cur && tr__tls_cur->rt == rt ? tr__tls_cur : NULL;
+    tr__sched_t *cur = tr__current(rt);
     if (!cur && !tr__stepping(rt)) return TR_EWRONGTHREAD;
     /* sync_spawn is the owner's while it steps; no other thread spawns then */
     if (!tr__stepping(rt) && rt->sync_spawn) return TR_EWRONGTHREAD;

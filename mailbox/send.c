@@ -269,13 +269,6 @@ fail:
     return err;
 }
 
-/* The scheduler this thread is running, if it is one of rt's: its
- * counters take what this thread sends to other schedulers. */
-static tr__sched_t *current(tr_runtime_t *rt) {
-    tr__sched_t *cur = tr__tls_cur;
-    return cur && cur->rt == rt ? cur : NULL;
-}
-
 int tr_runtime_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size_t len) {
     if (!rt) return TR_EINVAL;
     tr__sched_t *s = tr__sched_of(rt, to);
@@ -283,7 +276,7 @@ int tr_runtime_send(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, s
         if (rt->destroying) return TR_ESTOPPED;
         return send_common(s, TR_REF_NONE, to, type, data, len, NULL, NULL, false);
     }
-    return remote_send(rt, current(rt), TR_REF_NONE, to, type, data, len, NULL, NULL, false);
+    return remote_send(rt, tr__current(rt), TR_REF_NONE, to, type, data, len, NULL, NULL, false);
 }
 
 int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, size_t len,
@@ -300,7 +293,7 @@ int tr_runtime_send_move(tr_runtime_t *rt, tr_ref_t to, int type, void *ptr, siz
         }
         return send_common(s, TR_REF_NONE, to, type, NULL, len, ptr, dtor, true);
     }
-    return remote_send(rt, current(rt), TR_REF_NONE, to, type, NULL, len, ptr, dtor, true);
+    return remote_send(rt, tr__current(rt), TR_REF_NONE, to, type, NULL, len, ptr, dtor, true);
 }
 
 /* ---- calls ---- */
@@ -595,7 +588,7 @@ int tr_call_sync(tr_runtime_t *rt, tr_ref_t to, int type, const void *data, size
     if (!rt || !out || type <= 0 || len > UINT32_MAX || (len && !data)) return TR_EINVAL;
     /* a scheduler thread (or the owner, which runs scheduler 0 or steps)
      * would wait for itself */
-    if (current(rt) || pthread_equal(pthread_self(), rt->owner)) return TR_EWRONGTHREAD;
+    if (tr__current(rt) || pthread_equal(pthread_self(), rt->owner)) return TR_EWRONGTHREAD;
     if (rt->stopped) return TR_ESTOPPED;
     tr__sched_t *s = &rt->sched[to.sched < rt->nsched ? to.sched : 0];
     tr__inode_t *n = malloc(sizeof(*n));

@@ -167,8 +167,9 @@ enum {
                          scheduler; the channel's home is env.sender.sched */
     TR__IN_REPLY,     /* the outcome of channel env.chan_idx/chan_gen, homed
                          here: arg status, id error, timeout_ms drop reason,
-                         from the responder, ptr the detail (malloc'd or
-                         NULL), env's payload the reply data */
+                         ptr the detail (malloc'd or NULL), env's payload
+                         the reply data, to.gen 1 when an outcome for a
+                         channel no longer pending counts as a late reply */
     TR__IN_SYS,       /* ptr: a tr__sysmsg_t for `to`'s system lane */
     TR__IN_KILL,      /* brutal kill of `to`; ptr: the detail (malloc'd) */
     TR__IN_SPAWN,     /* run the init of `to` (created by another scheduler);
@@ -709,6 +710,12 @@ tr__actor_t **tr__live_actors(tr_runtime_t *rt, bool newest_first, size_t *n);
 /* The scheduler this thread is running right now (a scheduler thread, the
  * owner thread inside tr_runtime_run, or the owner stepping one), or NULL. */
 extern __thread tr__sched_t *tr__tls_cur;
+/* tr__tls_cur if it is one of rt's schedulers, else NULL (a foreign
+ * thread, the owner outside a pass, or another runtime's scheduler). */
+static inline tr__sched_t *tr__current(const tr_runtime_t *rt) {
+    tr__sched_t *cur = tr__tls_cur;
+    return cur && cur->rt == rt ? cur : NULL;
+}
 /* May this thread touch s's structures directly? True on s's own thread,
  * and on the owner thread outside any pass while no scheduler thread runs
  * (stepping: every scheduler is the owner thread's). */

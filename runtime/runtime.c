@@ -24,12 +24,12 @@ bool tr__stepping(const tr_runtime_t *rt) {
 }
 
 bool tr__may_touch(const tr__sched_t *s) {
-    tr__sched_t *cur = tr__tls_cur;
+    tr__sched_t *cur = tr__current(s->rt);
     /* (stepping first: only the owner thread writes sync_spawn) */
     if (tr__stepping(s->rt) && s->rt->sync_spawn) return true; /* see tr__spawn */
     /* scheduler 0 with the world stopped may touch them all (world_depth
      * is its own: read only on its thread) */
-    if (cur && cur->rt == s->rt) return cur == s || (cur->id == 0 && s->rt->world_depth > 0);
+    if (cur) return cur == s || (cur->id == 0 && s->rt->world_depth > 0);
     return tr__stepping(s->rt);
 }
 
